@@ -1,0 +1,1 @@
+"""Student submission package: implement the stubs in these five modules."""

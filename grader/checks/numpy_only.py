@@ -1,0 +1,117 @@
+"""``<task>.<function>.numpy_only``: the NumPy-only rule of SPEC §1–3.
+
+A function fails when its own code uses torch, TensorFlow, Keras or JAX:
+an import inside it, a name the module bound by importing from them, an
+``__import__``/``importlib.import_module`` of one of them, or a framework
+module that appears in the worker while the function runs. The function is
+first called once on a valid input, so a stub that still raises
+``NotImplementedError`` is ``not_attempted`` and code that crashes is an
+error, never a pass.
+"""
+from __future__ import annotations
+
+import ast
+from functools import partial
+
+import numpy as np
+
+from grader.check import Check, CheckFailed
+from grader.contract import FRAMEWORK_MODULES, NUMPY_ONLY_TASKS, POINTS
+from grader.student import module_source
+from grader.wire import Fn, Rng
+
+__all__ = ["CHECKS", "framework_uses"]
+
+
+def _smoke_inputs() -> dict[str, tuple[tuple, dict]]:
+    g = np.random.default_rng(7)
+    x = g.standard_normal((6, 3))
+    weights = [g.standard_normal((5, 4)) * 0.5, g.standard_normal((2, 5)) * 0.5]
+    return {
+        "compute_fans": (((8, 4, 3, 3),), {}),
+        "calculate_gain": (("tanh",), {}),
+        "variance_scaling": (((3, 3, 4, 8),), {"rng": Rng((1,))}),
+        "xavier_uniform": (((8, 4),), {"rng": Rng((1,))}),
+        "xavier_normal": (((8, 4),), {"rng": Rng((1,))}),
+        "he_uniform": (((8, 4),), {"rng": Rng((1,))}),
+        "he_normal": (((8, 4),), {"rng": Rng((1,))}),
+        "batchnorm_forward": ((x, np.ones(3), np.zeros(3), np.zeros(3), np.ones(3)), {}),
+        "batchnorm_backward": ((g.standard_normal((6, 3)), x, np.ones(3)), {}),
+        "numerical_gradient": ((Fn("quadratic"), g.standard_normal(4)), {}),
+        "relative_error": ((np.ones(3), np.ones(3) * 1.1), {}),
+        "mlp_gradient_norms": ((weights, g.standard_normal((3, 4))), {}),
+        "activation_stats": ((weights, g.standard_normal((3, 4))), {}),
+        "diagnose": (([1.0, 0.5, 0.2],), {}),
+        "clip_by_global_norm": (([np.ones(3), np.ones((2, 2))], 1.0), {}),
+    }
+
+
+def _root(name: str) -> str:
+    return name.split(".")[0]
+
+
+def _is_dynamic_import(func: ast.expr) -> bool:
+    name = func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
+    return name in ("__import__", "import_module")
+
+
+def framework_uses(source: str, function: str) -> list[str]:
+    """Where ``function`` in ``source`` uses a framework, as readable strings."""
+    tree = ast.parse(source)
+    bound: dict[str, str] = {}
+    for node in tree.body:
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                if _root(alias.name) in FRAMEWORK_MODULES:
+                    bound[alias.asname or _root(alias.name)] = alias.name
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            if _root(node.module) in FRAMEWORK_MODULES:
+                for alias in node.names:
+                    bound[alias.asname or alias.name] = f"{node.module}.{alias.name}"
+    funcs = [n for n in tree.body
+             if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == function]
+    if not funcs:
+        return []
+    uses = []
+    for node in ast.walk(funcs[-1]):
+        if isinstance(node, ast.Import):
+            uses += [f"line {node.lineno}: import {a.name}" for a in node.names
+                     if _root(a.name) in FRAMEWORK_MODULES]
+        elif isinstance(node, ast.ImportFrom) and node.module and \
+                _root(node.module) in FRAMEWORK_MODULES:
+            uses.append(f"line {node.lineno}: from {node.module} import ...")
+        elif isinstance(node, ast.Name) and node.id in bound:
+            uses.append(f"line {node.lineno}: {node.id} (imported from {bound[node.id]})")
+        elif isinstance(node, ast.Call) and _is_dynamic_import(node.func) and node.args and \
+                isinstance(node.args[0], ast.Constant) and \
+                _root(str(node.args[0].value)) in FRAMEWORK_MODULES:
+            uses.append(f"line {node.lineno}: dynamic import of {node.args[0].value!r}")
+    return sorted(set(uses), key=lambda u: int(u.split(":")[0].split()[1]))
+
+
+def _numpy_only(function: str, student, rng) -> str:
+    args, kwargs = _smoke_inputs()[function]
+    result = student.call(*args, **kwargs)
+    if result.raised is not None:
+        from grader.student import StudentRaised
+        raise StudentRaised(result.raised, f"{function} on a valid input")
+    uses = []
+    if result.frameworks_loaded:
+        uses.append("the call imported " + ", ".join(result.frameworks_loaded))
+    try:
+        uses += framework_uses(module_source(student), function)
+    except SyntaxError as exc:  # the import would have failed first; be safe
+        raise CheckFailed(f"could not parse the module: {exc}") from None
+    if uses:
+        raise CheckFailed(
+            f"{function} must be written with NumPy only, but it uses a framework: "
+            + "; ".join(uses[:5]),
+            "Write the maths with NumPy (np.random.Generator methods, np.sqrt, ...); "
+            "torch and Keras belong in frameworks.py only.")
+    return ""
+
+
+CHECKS: tuple[Check, ...] = tuple(
+    Check(f"{task}.{function}.numpy_only", "unit", partial(_numpy_only, function), weight=0.5)
+    for task in NUMPY_ONLY_TASKS for function in POINTS[task]
+)

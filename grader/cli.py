@@ -1,0 +1,145 @@
+"""``grader check``: grade a submission and print or write a report.
+
+Exit codes: 0 graded; 1 graded but the score is under ``--fail-under``;
+2 the grader could not grade (no such path, not a submission, bad option);
+3 an internal error of the grader (never blamed on the submission).
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from grader.contract import TASKS
+
+__all__ = ["main", "build_parser", "EXIT_OK", "EXIT_UNDER", "EXIT_USAGE", "EXIT_INTERNAL"]
+
+EXIT_OK, EXIT_UNDER, EXIT_USAGE, EXIT_INTERNAL = 0, 1, 2, 3
+FORMAT_NAMES = ("text", "json", "junit", "csv", "gradescope")
+
+_EPILOG = """\
+exit codes:
+  0  graded (whatever the score)
+  1  graded, but the score is under --fail-under
+  2  could not grade: no such path, not a submission, or a bad option
+  3  internal error of the grader (not the submission's fault; please report it)
+
+examples:
+  grader check                      grade ./assignment
+  grader check my_work --task quiz  grade only the quiz of my_work/
+  grader check sub --format json --output report.json --fail-under 50
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="grader", description="Grade the weight-initialisation assignment.",
+        formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EPILOG)
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    check = sub.add_parser(
+        "check", help="grade one submission", epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Grade a submission directory: one that holds initializers.py, "
+                    "batchnorm.py, diagnostics.py, frameworks.py and quiz.py, directly "
+                    "or under an assignment/ folder.")
+    check.add_argument("submission", nargs="?", default="assignment",
+                       help="the submission directory (default: assignment)")
+    check.add_argument("--task", action="append", choices=TASKS, metavar="NAME",
+                       help=f"grade only this task; repeatable ({', '.join(TASKS)})")
+    check.add_argument("--seed", type=int, default=0,
+                       help="seed of every random input; grading is deterministic for a seed "
+                            "(default 0)")
+    check.add_argument("--format", choices=FORMAT_NAMES, default="text",
+                       help="report format (default text)")
+    check.add_argument("--output", metavar="FILE",
+                       help="write the report to FILE instead of standard output")
+    check.add_argument("--fail-under", type=float, metavar="SCORE",
+                       help="exit with 1 when the score is under SCORE")
+    check.add_argument("--jobs", type=int, default=2,
+                       help="student functions graded in parallel (default 2)")
+    check.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS",
+                       help="wall-clock limit of one call of a student function (default 20)")
+    check.add_argument("--memory-mb", type=int, default=3072,
+                       help="address-space limit of a worker on Linux/macOS, in MB "
+                            "(default 3072; framework workers get 4x)")
+    check.add_argument("--quiet", action="store_true", help="no progress display")
+    return parser
+
+
+def _progress(total: int, quiet: bool):
+    """A rich progress bar on stderr, or nothing when not a terminal."""
+    if quiet or not sys.stderr.isatty():
+        return None, (lambda result: None)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    progress = Progress(TextColumn("grading"), BarColumn(), MofNCompleteColumn(),
+                        TextColumn("{task.description}"),
+                        console=Console(stderr=True), transient=True)
+    task_id = progress.add_task("", total=total)
+    return progress, lambda result: progress.update(task_id, advance=1,
+                                                    description=result.id)
+
+
+def _check(args: argparse.Namespace) -> int:
+    from grader import sandbox
+    from grader.checks import all_checks
+    from grader.reporters import render
+    from grader.reporters.text import print_report
+    from grader.runner import GraderBug, RunOptions, run
+    from grader.submission import SubmissionError, locate
+
+    try:
+        submission = locate(args.submission)
+    except SubmissionError as exc:
+        print(f"grader: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    if args.jobs < 1 or args.timeout <= 0 or args.memory_mb < 0:
+        print("grader: --jobs and --timeout must be positive, --memory-mb at least 0",
+              file=sys.stderr)
+        return EXIT_USAGE
+    tasks = tuple(dict.fromkeys(args.task)) if args.task else TASKS
+    options = RunOptions(seed=args.seed, tasks=tasks, jobs=args.jobs,
+                         limits=sandbox.Limits(call_timeout_s=args.timeout,
+                                               memory_mb=args.memory_mb))
+    checks = all_checks()
+    total = sum(1 for c in checks if c.task in tasks)
+    progress, on_result = _progress(total, args.quiet or args.format != "text")
+    try:
+        if progress is not None:
+            with progress:
+                report = run(submission, checks, options, on_result)
+        else:
+            report = run(submission, checks, options, on_result)
+    except GraderBug as exc:
+        print(f"grader: internal error, not caused by the submission: {exc}\n"
+              "Please report this with the submission attached.", file=sys.stderr)
+        return EXIT_INTERNAL
+    if args.output:
+        Path(args.output).write_text(render(report, args.format), encoding="utf-8")
+        print(f"grader: report written to {args.output} "
+              f"(score {report.score:g}/{report.max_score:g})", file=sys.stderr)
+    elif args.format == "text":
+        from rich.console import Console
+        print_report(report, Console(highlight=False))
+    else:
+        sys.stdout.write(render(report, args.format))
+    if args.fail_under is not None and report.score < args.fail_under:
+        return EXIT_UNDER
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse: 2 for a usage error, 0 for --help
+        return int(exc.code or 0)
+    if args.command == "check":
+        return _check(args)
+    parser.print_help()
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

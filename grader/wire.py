@@ -1,0 +1,226 @@
+"""Plain data across the process boundary: JSON with tagged NumPy arrays.
+
+Nothing here unpickles or evaluates anything. Arrays travel as dtype, shape and
+raw bytes (base64), and only plain numeric and boolean dtypes are accepted.
+Values a student may return that are not plain data (a torch tensor, an
+object array, a function) decode to :class:`Unsupported`, so that a check can
+say what it got instead of what it expected.
+
+Two tags go only from the grader to a worker: ``Rng(seed)`` (the worker passes
+``numpy.random.default_rng(seed)``) and ``Fn(name, params)`` (the worker passes
+a function from ``grader.testfns``).
+"""
+from __future__ import annotations
+
+import base64
+import json
+import math
+import struct
+from dataclasses import dataclass, field
+
+import numpy as np
+
+__all__ = [
+    "Rng",
+    "Fn",
+    "Unsupported",
+    "WireError",
+    "MAX_FRAME_BYTES",
+    "encode",
+    "decode",
+    "pack",
+    "unpack",
+    "write_frame",
+    "read_frame",
+]
+
+#: The largest message either side accepts (a 10**9-element array is refused).
+MAX_FRAME_BYTES = 256 * 1024 * 1024
+_ALLOWED_KINDS = "biufc"
+_HEADER = struct.Struct(">Q")
+
+
+class WireError(ValueError):
+    """A message that is not plain data, too large, or malformed."""
+
+
+@dataclass(frozen=True)
+class Rng:
+    """Stands for ``numpy.random.default_rng(seed)``, made in the worker."""
+
+    seed: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Fn:
+    """Stands for ``functools.partial(grader.testfns.<name>, **params)``."""
+
+    name: str
+    params: dict = field(default_factory=dict)
+
+    def __hash__(self) -> int:  # params is a dict; identity by name is enough
+        return hash(self.name)
+
+
+@dataclass(frozen=True)
+class Unsupported:
+    """A returned value that is not plain data; ``type_name`` says what it was."""
+
+    type_name: str
+    text: str = ""
+
+
+def _type_name(value: object) -> str:
+    t = type(value)
+    mod = t.__module__
+    return t.__qualname__ if mod == "builtins" else f"{mod}.{t.__qualname__}"
+
+
+def encode(value: object, *, _depth: int = 0) -> object:
+    """Turn ``value`` into JSON-ready data, tagging what JSON cannot hold."""
+    if _depth > 64:
+        raise WireError("value nested more than 64 levels deep")
+    d = _depth + 1
+    if value is None or isinstance(value, (bool, str)):
+        return value
+    if isinstance(value, int) and type(value) is int:
+        return value if abs(value) < 2**63 else {"__bigint__": str(value)}
+    if type(value) is float:
+        return value if math.isfinite(value) else {"__float__": repr(value)}
+    if isinstance(value, np.ndarray):
+        if value.dtype.kind not in _ALLOWED_KINDS or value.dtype.hasobject:
+            return {"__unsupported__": f"numpy.ndarray of dtype {value.dtype}", "text": ""}
+        arr = np.ascontiguousarray(value)
+        if arr.nbytes > MAX_FRAME_BYTES:
+            raise WireError(f"array of {arr.nbytes} bytes is too large")
+        return {
+            "__nd__": arr.dtype.str,
+            "shape": list(arr.shape),
+            "data": base64.b64encode(arr.tobytes()).decode("ascii"),
+        }
+    if isinstance(value, np.generic):
+        if value.dtype.kind not in _ALLOWED_KINDS:
+            return {"__unsupported__": _type_name(value), "text": ""}
+        return {"__np__": value.dtype.str, "value": encode(value.item(), _depth=d)}
+    if isinstance(value, tuple) and type(value) is tuple:
+        return {"__tuple__": [encode(v, _depth=d) for v in value]}
+    if isinstance(value, list) and type(value) is list:
+        return [encode(v, _depth=d) for v in value]
+    if type(value) in (set, frozenset):
+        return {"__set__": [encode(v, _depth=d) for v in value]}
+    if type(value) is dict:
+        return {"__dict__": [[encode(k, _depth=d), encode(v, _depth=d)] for k, v in value.items()]}
+    if isinstance(value, Rng):
+        return {"__rng__": list(value.seed)}
+    if isinstance(value, Fn):
+        return {"__fn__": value.name, "params": encode(value.params, _depth=d)}
+    if isinstance(value, Unsupported):
+        return {"__unsupported__": value.type_name, "text": value.text}
+    try:
+        text = repr(value)[:200]
+    except Exception:  # noqa: BLE001 - a student's __repr__ may raise anything
+        text = ""
+    return {"__unsupported__": _type_name(value), "text": text}
+
+
+def decode(data: object, *, _depth: int = 0) -> object:
+    """Invert :func:`encode`; raises :class:`WireError` on anything unexpected."""
+    if _depth > 66:
+        raise WireError("message nested too deeply")
+    d = _depth + 1
+    if data is None or isinstance(data, (bool, int, float, str)):
+        return data
+    if isinstance(data, list):
+        return [decode(v, _depth=d) for v in data]
+    if not isinstance(data, dict) or len(data) == 0:
+        raise WireError(f"unexpected JSON value {type(data).__name__}")
+    if "__nd__" in data:
+        dtype = np.dtype(str(data["__nd__"]))
+        if dtype.kind not in _ALLOWED_KINDS or dtype.hasobject:
+            raise WireError(f"refused dtype {dtype}")
+        shape = tuple(int(s) for s in data["shape"])
+        if any(s < 0 for s in shape):
+            raise WireError("negative dimension")
+        raw = base64.b64decode(str(data["data"]).encode("ascii"), validate=True)
+        if len(raw) != dtype.itemsize * math.prod(shape):
+            raise WireError("array bytes do not match its shape")
+        return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
+    if "__np__" in data:
+        dtype = np.dtype(str(data["__np__"]))
+        if dtype.kind not in _ALLOWED_KINDS:
+            raise WireError(f"refused dtype {dtype}")
+        return dtype.type(decode(data["value"], _depth=d))
+    if "__tuple__" in data:
+        return tuple(decode(v, _depth=d) for v in data["__tuple__"])
+    if "__set__" in data:
+        items = [decode(v, _depth=d) for v in data["__set__"]]
+        try:
+            return frozenset(items)
+        except TypeError as exc:
+            raise WireError("unhashable set member") from exc
+    if "__dict__" in data:
+        out = {}
+        for pair in data["__dict__"]:
+            k, v = pair
+            key = decode(k, _depth=d)
+            try:
+                out[key] = decode(v, _depth=d)
+            except TypeError as exc:
+                raise WireError("unhashable dict key") from exc
+        return out
+    if "__float__" in data:
+        text = str(data["__float__"])
+        if text not in ("nan", "inf", "-inf"):
+            raise WireError(f"bad float {text!r}")
+        return float(text)
+    if "__bigint__" in data:
+        return int(str(data["__bigint__"]))
+    if "__rng__" in data:
+        return Rng(tuple(int(s) for s in data["__rng__"]))
+    if "__fn__" in data:
+        params = decode(data["params"], _depth=d)
+        return Fn(str(data["__fn__"]), params if isinstance(params, dict) else {})
+    if "__unsupported__" in data:
+        return Unsupported(str(data["__unsupported__"]), str(data.get("text", "")))
+    raise WireError(f"unknown tag in {sorted(data)[:3]}")
+
+
+def pack(message: dict) -> bytes:
+    return json.dumps(encode(message), separators=(",", ":")).encode("utf-8")
+
+
+def unpack(payload: bytes) -> dict:
+    try:
+        data = json.loads(payload.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise WireError(f"malformed message: {exc}") from exc
+    message = decode(data)
+    if not isinstance(message, dict):
+        raise WireError("a message must be a dict")
+    return message
+
+
+def write_frame(stream, message: dict) -> None:
+    payload = pack(message)
+    if len(payload) > MAX_FRAME_BYTES:
+        raise WireError(f"message of {len(payload)} bytes exceeds {MAX_FRAME_BYTES}")
+    stream.write(_HEADER.pack(len(payload)) + payload)
+    stream.flush()
+
+
+def _read_exact(stream, n: int) -> bytes:
+    chunks = []
+    while n:
+        chunk = stream.read(n)
+        if not chunk:
+            raise EOFError("stream closed")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
+def read_frame(stream) -> dict:
+    (size,) = _HEADER.unpack(_read_exact(stream, _HEADER.size))
+    if size > MAX_FRAME_BYTES:
+        raise WireError(f"message of {size} bytes exceeds {MAX_FRAME_BYTES}")
+    return unpack(_read_exact(stream, size))

@@ -1,0 +1,1 @@
+"""Complete solutions of the assignment, written to be read as documentation."""
