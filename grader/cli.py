@@ -22,7 +22,8 @@ exit codes:
   0  graded (whatever the score)
   1  graded, but the score is under --fail-under
   2  could not grade: no such path, not a submission, or a bad option
-  3  internal error of the grader (not the submission's fault; please report it)
+  3  internal error of the grader (not the submission's fault; please report it),
+     or the grader's own files changed during grading (integrity violation)
 
 examples:
   grader check                      grade ./assignment
@@ -82,7 +83,7 @@ def _progress(total: int, quiet: bool):
 
 
 def _check(args: argparse.Namespace) -> int:
-    from grader import sandbox
+    from grader import integrity, sandbox
     from grader.checks import all_checks
     from grader.reporters import render
     from grader.reporters.text import print_report
@@ -105,6 +106,8 @@ def _check(args: argparse.Namespace) -> int:
     checks = all_checks()
     total = sum(1 for c in checks if c.task in tasks)
     progress, on_result = _progress(total, args.quiet or args.format != "text")
+    sys.dont_write_bytecode = True  # so that any new bytecode below is someone else's
+    before = integrity.snapshot()
     try:
         if progress is not None:
             with progress:
@@ -115,8 +118,13 @@ def _check(args: argparse.Namespace) -> int:
         print(f"grader: internal error, not caused by the submission: {exc}\n"
               "Please report this with the submission attached.", file=sys.stderr)
         return EXIT_INTERNAL
+    changed = integrity.changes(before, integrity.snapshot())
     if args.output:
-        Path(args.output).write_text(render(report, args.format), encoding="utf-8")
+        try:
+            Path(args.output).write_text(render(report, args.format), encoding="utf-8")
+        except OSError as exc:
+            print(f"grader: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_USAGE
         print(f"grader: report written to {args.output} "
               f"(score {report.score:g}/{report.max_score:g})", file=sys.stderr)
     elif args.format == "text":
@@ -124,6 +132,11 @@ def _check(args: argparse.Namespace) -> int:
         print_report(report, Console(highlight=False))
     else:
         sys.stdout.write(render(report, args.format))
+    if changed:
+        print("grader: INTEGRITY VIOLATION: the grader's or the reference's files changed "
+              "while this submission was graded; the grade cannot be trusted:\n  "
+              + "\n  ".join(changed[:20]), file=sys.stderr)
+        return EXIT_INTERNAL
     if args.fail_under is not None and report.score < args.fail_under:
         return EXIT_UNDER
     return EXIT_OK

@@ -76,7 +76,7 @@ def _bwrap_args(scratch: str) -> list[str]:
         "--die-with-parent", "--new-session",
         "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
         "--ro-bind", "/", "/",
-        "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+        "--dev", "/dev", "--proc", "/proc",
         "--bind", scratch, scratch,
         "--chdir", scratch,
     ]
@@ -101,9 +101,12 @@ def spawn(worker_args: list[str], limits: Limits, isolation: Isolation):
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "TF_ENABLE_ONEDNN_OPTS": "0",
         "KERAS_BACKEND": "tensorflow",
+        "TMPDIR": scratch,
+        "KERAS_HOME": os.path.join(scratch, ".keras"),
+        "MPLCONFIGDIR": scratch,
         "CUDA_VISIBLE_DEVICES": "",
     })
-    cmd = [sys.executable, "-I", "-c", _BOOTSTRAP, PROJECT_ROOT, *worker_args,
+    cmd = [sys.executable, "-I", "-B", "-c", _BOOTSTRAP, PROJECT_ROOT, *worker_args,
            "--memory-mb", str(limits.memory_mb), "--cpu-s", str(limits.cpu_s),
            "--file-mb", str(limits.file_mb)]
     if isolation.name == "bubblewrap":

@@ -95,7 +95,7 @@ def encode(value: object, *, _depth: int = 0) -> object:
             raise WireError(f"array of {arr.nbytes} bytes is too large")
         return {
             "__nd__": arr.dtype.str,
-            "shape": list(arr.shape),
+            "shape": list(value.shape),
             "data": base64.b64encode(arr.tobytes()).decode("ascii"),
         }
     if isinstance(value, np.generic):

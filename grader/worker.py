@@ -16,11 +16,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import importlib.util
 import os
 import signal
 import sys
 import traceback
-import types
 import warnings
 
 __all__ = ["main"]
@@ -97,13 +97,37 @@ def _exception_report(exc: BaseException, submission: str) -> dict:
     }
 
 
+class _SubmissionFinder:
+    """Resolve ``assignment``, ``assignment.<m>`` and ``<m>`` to the submission's files.
+
+    It sits first on ``sys.meta_path`` so that an installed ``assignment``
+    package (the shipped stubs) can never stand in for the student's files.
+    """
+
+    def __init__(self, submission: str, modules: tuple[str, ...]) -> None:
+        self.submission = submission
+        self.modules = modules
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname == "assignment":
+            return importlib.util.spec_from_loader(fullname, loader=None, is_package=True)
+        name = fullname.split(".", 1)[1] if fullname.startswith("assignment.") else fullname
+        if name in self.modules and fullname in (name, f"assignment.{name}"):
+            file = os.path.join(self.submission, f"{name}.py")
+            if not os.path.isfile(file):
+                raise ModuleNotFoundError(f"the submission has no {name}.py", name=fullname)
+            return importlib.util.spec_from_file_location(fullname, file)
+        return None
+
+
 def _load_module(submission: str, module: str):
     """Import ``<submission>/<module>.py`` as ``assignment.<module>``."""
-    package = types.ModuleType("assignment")
-    package.__path__ = [submission]
-    package.__package__ = "assignment"
-    sys.modules["assignment"] = package
+    from grader.contract import TASKS
+
+    sys.meta_path.insert(0, _SubmissionFinder(submission, TASKS))
     sys.path.insert(0, submission)
+    package = importlib.import_module("assignment")
+    package.__path__ = [submission]
     mod = importlib.import_module(f"assignment.{module}")
     sys.modules[module] = mod
     return mod

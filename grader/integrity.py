@@ -1,0 +1,34 @@
+"""A guard on the grader's own files and the reference.
+
+The grader hashes every file of the ``grader`` and ``reference`` packages
+before a submission is graded and again after; any difference (a file
+written, added or removed, bytecode planted in a cache) means the grade cannot
+be trusted, and the command says so loudly and exits with code 3.
+"""
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+__all__ = ["GUARDED", "snapshot", "changes"]
+
+_ROOT = Path(__file__).resolve().parent.parent
+GUARDED = (_ROOT / "grader", _ROOT / "reference")
+
+
+def snapshot(roots=GUARDED) -> dict[str, str]:
+    """path -> sha256 of every file below ``roots`` (caches included)."""
+    out = {}
+    for root in roots:
+        for path in sorted(Path(root).rglob("*")):
+            if path.is_file():
+                out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def changes(before: dict[str, str], after: dict[str, str]) -> list[str]:
+    """Readable lines for every file added, removed or modified."""
+    lines = [f"modified: {p}" for p in before if p in after and before[p] != after[p]]
+    lines += [f"removed: {p}" for p in before if p not in after]
+    lines += [f"added: {p}" for p in after if p not in before]
+    return sorted(lines)
