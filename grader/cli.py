@@ -64,6 +64,19 @@ def build_parser() -> argparse.ArgumentParser:
                        help="address-space limit of a worker on Linux/macOS, in MB "
                             "(default 3072; framework workers get 4x)")
     check.add_argument("--quiet", action="store_true", help="no progress display")
+
+    batch = sub.add_parser(
+        "batch", help="grade every submission folder under a directory",
+        description="Grade each folder directly under ROOT that is a submission, one "
+                    "after another, into one report per submission and a summary CSV.")
+    batch.add_argument("root", help="the directory holding one folder per submission")
+    batch.add_argument("--output-dir", required=True, metavar="DIR",
+                       help="where to write <name>.<ext> per submission and summary.csv")
+    batch.add_argument("--format", choices=FORMAT_NAMES[1:], default="json",
+                       help="format of each submission's report (default json)")
+    for action in check._actions:
+        if action.dest in ("task", "seed", "jobs", "timeout", "memory_mb"):
+            batch._add_action(action)
     return parser
 
 
@@ -83,11 +96,11 @@ def _progress(total: int, quiet: bool):
 
 
 def _check(args: argparse.Namespace) -> int:
-    from grader import integrity, sandbox
+    from grader import integrity
     from grader.checks import all_checks
     from grader.reporters import render
     from grader.reporters.text import print_report
-    from grader.runner import GraderBug, RunOptions, run
+    from grader.runner import GraderBug, run
     from grader.submission import SubmissionError, locate
 
     try:
@@ -99,10 +112,8 @@ def _check(args: argparse.Namespace) -> int:
         print("grader: --jobs and --timeout must be positive, --memory-mb at least 0",
               file=sys.stderr)
         return EXIT_USAGE
-    tasks = tuple(dict.fromkeys(args.task)) if args.task else TASKS
-    options = RunOptions(seed=args.seed, tasks=tasks, jobs=args.jobs,
-                         limits=sandbox.Limits(call_timeout_s=args.timeout,
-                                               memory_mb=args.memory_mb))
+    options = _options(args)
+    tasks = options.tasks
     checks = all_checks()
     total = sum(1 for c in checks if c.task in tasks)
     progress, on_result = _progress(total, args.quiet or args.format != "text")
@@ -142,6 +153,79 @@ def _check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _options(args: argparse.Namespace):
+    from grader import sandbox
+    from grader.runner import RunOptions
+
+    tasks = tuple(dict.fromkeys(args.task)) if args.task else TASKS
+    return RunOptions(seed=args.seed, tasks=tasks, jobs=args.jobs,
+                      limits=sandbox.Limits(call_timeout_s=args.timeout,
+                                            memory_mb=args.memory_mb))
+
+
+def _batch(args: argparse.Namespace) -> int:
+    import csv
+
+    from rich.console import Console
+
+    from grader import integrity
+    from grader.checks import all_checks
+    from grader.reporters import render
+    from grader.runner import GraderBug, run
+    from grader.submission import SubmissionError, locate
+
+    root = Path(args.root)
+    if not root.is_dir():
+        print(f"grader: {args.root} is not a directory", file=sys.stderr)
+        return EXIT_USAGE
+    if args.jobs < 1 or args.timeout <= 0 or args.memory_mb < 0:
+        print("grader: --jobs and --timeout must be positive, --memory-mb at least 0",
+              file=sys.stderr)
+        return EXIT_USAGE
+    out_dir = Path(args.output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    options, checks = _options(args), all_checks()
+    console = Console(stderr=True, highlight=False)
+    sys.dont_write_bytecode = True
+    guard = integrity.snapshot()
+    ext = {"json": "json", "junit": "xml", "csv": "csv", "gradescope": "json"}[args.format]
+    rows = []
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
+    for i, folder in enumerate(folders, 1):
+        try:
+            submission = locate(str(folder))
+        except SubmissionError as exc:
+            console.print(f"[{i}/{len(folders)}] {folder.name}: skipped ({exc})")
+            rows.append({"submission": folder.name, "score": "", "max_score": "",
+                         "status": "not a submission"})
+            continue
+        try:
+            report = run(submission, checks, options)
+        except GraderBug as exc:
+            print(f"grader: internal error on {folder.name}: {exc}", file=sys.stderr)
+            return EXIT_INTERNAL
+        (out_dir / f"{folder.name}.{ext}").write_text(render(report, args.format),
+                                                      encoding="utf-8")
+        console.print(f"[{i}/{len(folders)}] {folder.name}: {report.score:g}/"
+                      f"{report.max_score:g} ({report.duration_s:.1f} s)")
+        row = {"submission": folder.name, "score": report.score,
+               "max_score": report.max_score, "status": "graded"}
+        row.update({t.name: t.score for t in report.tasks})
+        rows.append(row)
+    fields = ["submission", "score", "max_score", "status", *options.tasks]
+    with open(out_dir / "summary.csv", "w", newline="", encoding="utf-8") as fh:
+        writer = csv.DictWriter(fh, fieldnames=fields, restval="")
+        writer.writeheader()
+        writer.writerows(rows)
+    console.print(f"summary written to {out_dir / 'summary.csv'}")
+    changed = integrity.changes(guard, integrity.snapshot())
+    if changed:
+        print("grader: INTEGRITY VIOLATION during the batch:\n  " + "\n  ".join(changed[:20]),
+              file=sys.stderr)
+        return EXIT_INTERNAL
+    return EXIT_OK
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     try:
@@ -150,6 +234,8 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     if args.command == "check":
         return _check(args)
+    if args.command == "batch":
+        return _batch(args)
     parser.print_help()
     return EXIT_USAGE
 

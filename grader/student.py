@@ -279,6 +279,8 @@ class StudentFunction:
                 f"{self.name} still raises NotImplementedError",
                 f"Implement {self.name} in {self.worker.task}.py (its docstring says how).")
         if status == "raised":
+            if reply.get("fatal"):  # the worker exits: start a clean one next time
+                self.worker.close()
             return Call(raised=_raised(reply))
         if status == "bad_value":
             raise StudentCrashed(f"{self.name} returned a value that cannot be graded: "

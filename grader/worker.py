@@ -186,6 +186,33 @@ def _frameworks_loaded() -> list[str]:
     return sorted(m for m in FRAMEWORK_MODULES if m in sys.modules)
 
 
+_GUARDED_MODULES = ("builtins", "math", "numpy", "numpy.random", "numpy.linalg",
+                    "grader.wire", "grader.worker", "grader.extract", "grader.testfns")
+
+
+def _guarded_state() -> dict[tuple[str, str], int]:
+    """Identity of every attribute of the modules student code must not patch."""
+    state = {}
+    for name in _GUARDED_MODULES:
+        module = sys.modules.get(name)
+        if module is not None:
+            for attr, value in list(vars(module).items()):
+                state[(name, attr)] = id(value)
+    return state
+
+
+def _tampered(before: dict[tuple[str, str], int]) -> list[str]:
+    now = _guarded_state()
+    return sorted(f"{m}.{a}" for (m, a), ident in before.items() if now.get((m, a)) != ident)
+
+
+def _tamper_report(names: list[str], when: str) -> dict:
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    return {"type": "TamperingDetected", "mro": ["TamperingDetected"],
+            "message": f"the code replaced or deleted {shown} {when}; code that patches "
+                       "NumPy, builtins or the grader earns no points", "traceback": ""}
+
+
 def _call(target, request: dict, submission: str) -> dict:
     import numpy as np
 
@@ -196,6 +223,7 @@ def _call(target, request: dict, submission: str) -> dict:
     watched = list(_array_leaves([args, kwargs], "input"))
     copies = [(path, arr.copy()) for path, arr in watched]
     loaded_before = _frameworks_loaded()
+    guarded = _guarded_state()
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -207,6 +235,9 @@ def _call(target, request: dict, submission: str) -> dict:
             return {"status": "not_implemented", "message": str(exc)[:_TEXT_CAP]}
         except BaseException as exc:  # noqa: BLE001 - SystemExit too: it is the student's
             return {"status": "raised", **_exception_report(exc, submission)}
+    tampered = _tampered(guarded)
+    if tampered:
+        return {"status": "raised", "fatal": True, **_tamper_report(tampered, "while running")}
     mutated = [
         path
         for (path, arr), (_, old) in zip(watched, copies)
@@ -237,11 +268,22 @@ def serve(args: argparse.Namespace) -> int:
         except wire.WireError as exc:
             wire.write_frame(proto_out, {"status": "bad_value", "message": str(exc)})
 
+    import numpy  # noqa: F401 - guarded from here on
+    import numpy.linalg  # noqa: F401
+    import numpy.random  # noqa: F401
+
+    from grader import extract, testfns  # noqa: F401 - guarded from here on
+
+    guarded = _guarded_state()
     try:
         module = _load_module(args.submission, args.module)
         frameworks_at_import = _frameworks_loaded()
     except BaseException as exc:  # noqa: BLE001 - SyntaxError, SystemExit, anything
         send({"status": "import_error", **_exception_report(exc, args.submission)})
+        return 0
+    tampered = _tampered(guarded)
+    if tampered:
+        send({"status": "import_error", **_tamper_report(tampered, "when imported")})
         return 0
     if not hasattr(module, args.target):
         send({"status": "missing", "message": f"{args.module}.py defines no {args.target!r}"})
@@ -266,7 +308,10 @@ def serve(args: argparse.Namespace) -> int:
                 send({"status": "raised", "type": "TypeError", "mro": ["TypeError"],
                       "message": f"{args.target} is not callable", "traceback": ""})
             else:
-                send(_call(target, request, args.submission))
+                reply = _call(target, request, args.submission)
+                send(reply)
+                if reply.get("fatal"):
+                    return 0  # patched state must not leak into the next call
         else:
             send({"status": "bad_request", "message": f"unknown op {op!r}"})
 

@@ -124,3 +124,17 @@ def test_python_dash_m_and_console_script_agree():
     out = subprocess.run([str(exe), "check", str(REFERENCE), "--task", "quiz", "--format",
                           "json"], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert out.returncode == 0 and json.loads(out.stdout)["schema"] == "grader-report/1"
+
+
+def test_batch_grades_every_submission_folder(tmp_path):
+    import shutil
+    cls = tmp_path / "class"
+    shutil.copytree(REFERENCE, cls / "alice")
+    shutil.copytree(STUBS, cls / "bob" / "assignment")
+    (cls / "carol").mkdir()
+    out = grader("batch", str(cls), "--output-dir", str(tmp_path / "out"), "--task", "quiz")
+    assert out.returncode == 0, out.stderr
+    rows = {r["submission"]: r for r in csv.DictReader(open(tmp_path / "out" / "summary.csv"))}
+    assert float(rows["alice"]["score"]) == 15 and float(rows["bob"]["score"]) == 0
+    assert rows["carol"]["status"] == "not a submission"
+    assert json.loads((tmp_path / "out" / "alice.json").read_text())["score"] == 15
