@@ -191,19 +191,25 @@ _GUARDED_MODULES = ("builtins", "math", "numpy", "numpy.random", "numpy.linalg",
 
 
 def _guarded_state() -> dict[tuple[str, str], int]:
-    """Identity of every attribute of the modules student code must not patch."""
+    """Identity of every attribute of the modules student code must not patch,
+    and (as ``(name, "")``) which of the grader's modules are loaded."""
     state = {}
     for name in _GUARDED_MODULES:
         module = sys.modules.get(name)
         if module is not None:
             for attr, value in list(vars(module).items()):
                 state[(name, attr)] = id(value)
+    for name in list(sys.modules):
+        if name == "grader" or name.startswith("grader."):
+            state[(name, "")] = 0
     return state
 
 
 def _tampered(before: dict[tuple[str, str], int]) -> list[str]:
     now = _guarded_state()
-    return sorted(f"{m}.{a}" for (m, a), ident in before.items() if now.get((m, a)) != ident)
+    changed = [f"{m}.{a}" for (m, a), ident in before.items() if a and now.get((m, a)) != ident]
+    imported = [f"{m} (imported the grader)" for (m, a) in now if not a and (m, a) not in before]
+    return sorted(changed) + sorted(imported)
 
 
 def _tamper_report(names: list[str], when: str) -> dict:
@@ -272,7 +278,7 @@ def serve(args: argparse.Namespace) -> int:
     import numpy.linalg  # noqa: F401
     import numpy.random  # noqa: F401
 
-    from grader import extract, testfns  # noqa: F401 - guarded from here on
+    from grader import contract, extract, testfns  # noqa: F401 - guarded from here on
 
     guarded = _guarded_state()
     try:
