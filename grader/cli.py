@@ -7,6 +7,7 @@ Exit codes: 0 graded; 1 graded but the score is under ``--fail-under``;
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -226,7 +227,15 @@ def _batch(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _quiet_frameworks() -> None:
+    """Keep TensorFlow's C++ logging out of the report (set before any import)."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+    os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+
 def main(argv: list[str] | None = None) -> int:
+    _quiet_frameworks()
     parser = build_parser()
     try:
         args = parser.parse_args(argv)

@@ -6,6 +6,7 @@ points in that function's checks and nowhere else.
 """
 from __future__ import annotations
 
+import os
 import shutil
 import textwrap
 from pathlib import Path
@@ -17,6 +18,9 @@ from grader.checks import all_checks
 from grader.contract import TASKS
 from grader.runner import RunOptions, run
 from grader.submission import locate
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "reference"

@@ -144,7 +144,9 @@ def test_overwriting_the_grader_in_the_worker_changes_nothing(tmp_path):
 
 
 @posix_only
-def test_background_process_is_not_left_behind(tmp_path):
+@pytest.mark.parametrize("sandbox", ["auto", "off"])
+def test_background_process_is_not_left_behind(tmp_path, monkeypatch, sandbox):
+    monkeypatch.setenv("GRADER_SANDBOX", sandbox)
     marker = f"{4000 + os.getpid() % 1000}.25"
     source = SIG + (
         "    import os\n"
@@ -188,3 +190,10 @@ def test_no_network_in_the_sandbox(tmp_path):
     sub = make_submission(tmp_path / "sub", overrides={"diagnostics": source})
     report = grade(sub, tasks=("diagnostics",), **FAST)
     _assert_contained(report, "diagnostics", "diagnose", {"error"})
+
+
+def test_sandbox_can_be_turned_off_and_the_report_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("GRADER_SANDBOX", "off")
+    report = grade(make_submission(tmp_path / "sub"), tasks=("diagnostics",))
+    assert any("sandbox is off" in note for note in report.notes)
+    assert report.score == pytest.approx(report.max_score)
