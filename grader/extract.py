@@ -57,6 +57,9 @@ def _keras_model(model) -> dict:
 
     if not isinstance(model, keras.Model):
         return {"error": f"expected a keras.Model, got {type(model).__qualname__}"}
+    if not model.built:
+        return {"error": "the model is not built (it has no weights yet): start it with "
+                         "keras.Input(shape=(100,))"}
     layers = []
     for layer in model.layers:
         entry = {"name": layer.name, "type": type(layer).__name__}

@@ -95,7 +95,7 @@ def test_unwritable_output_exits_2(tmp_path):
 def test_text_report_names_functions_and_score():
     out = grader("check", str(STUBS), "--task", "diagnostics")
     assert out.returncode == 0
-    assert "not attempted yet" in out.stdout and "diagnose" in out.stdout
+    assert "still raises NotImplementedError" in out.stdout and "diagnose" in out.stdout
     assert "Score: 0 / 20" in out.stdout and "Traceback" not in out.stdout + out.stderr
 
 
