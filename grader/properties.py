@@ -25,7 +25,7 @@ def for_all(strategy: st.SearchStrategy, prop: Callable[[object], None], *,
 
     @settings(derandomize=True, database=None, max_examples=max_examples, deadline=None,
               verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
-              print_blob=False)
+              print_blob=False, report_multiple_bugs=False)
     @given(strategy)
     def search(example):
         if problems:
