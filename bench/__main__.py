@@ -3,9 +3,9 @@ from __future__ import annotations
 
 import sys
 
-from bench import initializer_design
+from bench import grading_time, initializer_design
 
-STUDIES = {"initializers": initializer_design.main}
+STUDIES = {"initializers": initializer_design.main, "grading_time": grading_time.main}
 
 
 def main(argv: list[str]) -> int:
