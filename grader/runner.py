@@ -20,7 +20,7 @@ from typing import Callable
 
 import numpy as np
 
-from grader import sandbox
+from grader import gates, sandbox
 from grader.check import Check, CheckFailed
 from grader.contract import POINTS, TASKS
 from grader.results import CheckResult, Report, TaskResult
@@ -141,11 +141,14 @@ def _run_group(submission: Submission, task: str, function: str, checks: list[Ch
             startup_problem = None
         except StudentProblem as problem:
             startup_problem = problem
+        gate = _Gate(task, function, worker, options.seed, runnable[0].timeout_s)
         for check in runnable:
             t0 = time.perf_counter()
             if startup_problem is not None:
                 res = _result(check, points[check.id], startup_problem.status,
                               startup_problem.message, startup_problem.hint)
+            elif gates.is_gated(check) and gate.outcome() is not None:
+                res = gate.result(check, points[check.id])
             else:
                 student = StudentFunction(function, worker,
                                           call_timeout_s=check.timeout_s)
@@ -156,6 +159,42 @@ def _run_group(submission: Submission, task: str, function: str, checks: list[Ch
     finally:
         worker.close()
     return results
+
+
+class _Gate:
+    """The gate of one function (``grader.gates``), run at most once."""
+
+    def __init__(self, task: str, function: str, worker: WorkerProcess, seed: int,
+                 timeout_s: float) -> None:
+        self.run = gates.gate_for(task, function)
+        self.function = function
+        self.student = StudentFunction(function, worker, call_timeout_s=timeout_s)
+        self.seed = seed
+        self._done = False
+        self._failure: Exception | None = None
+
+    def outcome(self) -> Exception | None:
+        """None when the gate is open, else the CheckFailed or StudentProblem."""
+        if not self._done and self.run is not None:
+            self._done = True
+            try:
+                self.run(self.student, check_rng(self.seed, f"gate.{self.function}"))
+            except (CheckFailed, StudentProblem) as failure:
+                self._failure = failure
+            except Exception as exc:  # noqa: BLE001
+                raise GraderBug(f"the gate of {self.function} failed inside the grader: "
+                                f"{type(exc).__name__}: {exc}") from exc
+        return self._failure
+
+    def result(self, check: Check, points: float) -> CheckResult:
+        failure = self._failure
+        if isinstance(failure, StudentProblem):
+            return _result(check, points, failure.status, failure.message, failure.hint)
+        return _result(check, points, "failed",
+                       f"not graded yet: this property earns points once {self.function} "
+                       f"gives correct results on basic inputs, and it does not: "
+                       f"{failure.message}",
+                       "Fix the value checks of this function first.")
 
 
 def _run_one(check: Check, student: StudentFunction, points: float, seed: int) -> CheckResult:

@@ -7,6 +7,20 @@ import pytest
 from conftest import REFERENCE, STUBS, assert_only, grade, lost, make_submission
 from grader.contract import POINTS, TASKS, task_points
 
+#: a correct relative_error, but written with torch: only numpy_only may fail
+TORCH_RELATIVE_ERROR = """
+import torch as _t
+
+
+def relative_error(a, b):
+    a, b = _t.as_tensor(a), _t.as_tensor(b)
+    if a.shape != b.shape:
+        raise ValueError("shapes differ")
+    if a.numel() == 0:
+        return 0.0
+    return float(((a - b).abs() / (a.abs() + b.abs()).clamp(min=1e-8)).max())
+"""
+
 
 def test_points_add_up_to_100():
     assert sum(task_points(t) for t in TASKS) == pytest.approx(100.0)
@@ -46,12 +60,7 @@ def test_stubs_score_zero_and_only_not_attempted(stubs_report):
      "batchnorm_backward"),
     ("initializers", "def compute_fans(shape, layout='torch'):\n    return (1, 1)\n",
      "compute_fans"),
-    ("diagnostics", "import torch as _t\nimport numpy as _np\n"
-                    "def relative_error(a, b):\n"
-                    "    a, b = _t.as_tensor(a), _t.as_tensor(b)\n"
-                    "    if a.numel() == 0:\n        return 0.0\n"
-                    "    return float(((a - b).abs() / (a.abs() + b.abs()).clamp(min=1e-8)).max())\n",
-     "relative_error"),
+    ("diagnostics", TORCH_RELATIVE_ERROR, "relative_error"),
 ])
 def test_a_broken_function_costs_its_own_points_only(broken, task, source, function):
     report = broken(task, source)
@@ -66,13 +75,12 @@ def test_a_broken_function_message_names_what_it_got(broken):
 
 
 def test_framework_use_fails_numpy_only(broken):
-    report = broken("diagnostics", "import torch as _t\nimport numpy as _np\n"
-                                   "def relative_error(a, b):\n"
-                                   "    return float(_t.tensor(0.0)) + 0.0\n")
+    report = broken("diagnostics", TORCH_RELATIVE_ERROR)
     by_id = {c.id: c for c in report.checks}
     check = by_id["diagnostics.relative_error.numpy_only"]
     assert check.status == "failed"
     assert "_t" in check.message
+    assert [c.id for c in report.checks if c.status != "passed"] == [check.id]
 
 
 def test_syntax_error_costs_that_module_only(tmp_path):

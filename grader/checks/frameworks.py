@@ -46,7 +46,7 @@ from grader.check import Check, CheckFailed, describe
 from grader.extract import probe_batch
 from grader.student import StudentRaised
 
-__all__ = ["CHECKS", "variance_bounds_chi2", "variance_bounds_truncated", "tail_minimum"]
+__all__ = ["CHECKS", "ARCHITECTURE", "variance_bounds_chi2", "variance_bounds_truncated", "tail_minimum"]
 
 _SHAPES = ((100, 64), (64, 10))  # (fan_in, units) of the two layers
 _N_PARAMS = 100 * 64 + 64 + 64 * 10 + 10
@@ -443,6 +443,10 @@ def _make(function: str, framework: str) -> tuple[Check, ...]:
     ]
     return tuple(checks)
 
+
+#: the architecture check of each function, also its gate (``grader.gates``)
+ARCHITECTURE = {"build_torch_model": _torch_architecture,
+                "build_keras_model": _keras_architecture}
 
 CHECKS: tuple[Check, ...] = (_make("build_torch_model", "torch")
                              + _make("build_keras_model", "keras"))

@@ -6,44 +6,20 @@ an import inside it, a name the module bound by importing from them, an
 module that appears in the worker while the function runs. The function is
 first called once on a valid input, so a stub that still raises
 ``NotImplementedError`` is ``not_attempted`` and code that crashes is an
-error, never a pass.
+error, never a pass; and the check is gated (``grader.gates``): it earns its
+points only once the function gives a correct result on basic inputs.
 """
 from __future__ import annotations
 
 import ast
 from functools import partial
 
-import numpy as np
-
 from grader.check import Check, CheckFailed
 from grader.contract import FRAMEWORK_MODULES, NUMPY_ONLY_TASKS, POINTS
-from grader.student import module_source
-from grader.wire import Fn, Rng
+from grader.gates import smoke_inputs
+from grader.student import StudentRaised, module_source
 
 __all__ = ["CHECKS", "framework_uses"]
-
-
-def _smoke_inputs() -> dict[str, tuple[tuple, dict]]:
-    g = np.random.default_rng(7)
-    x = g.standard_normal((6, 3))
-    weights = [g.standard_normal((5, 4)) * 0.5, g.standard_normal((2, 5)) * 0.5]
-    return {
-        "compute_fans": (((8, 4, 3, 3),), {}),
-        "calculate_gain": (("tanh",), {}),
-        "variance_scaling": (((3, 3, 4, 8),), {"rng": Rng((1,))}),
-        "xavier_uniform": (((8, 4),), {"rng": Rng((1,))}),
-        "xavier_normal": (((8, 4),), {"rng": Rng((1,))}),
-        "he_uniform": (((8, 4),), {"rng": Rng((1,))}),
-        "he_normal": (((8, 4),), {"rng": Rng((1,))}),
-        "batchnorm_forward": ((x, np.ones(3), np.zeros(3), np.zeros(3), np.ones(3)), {}),
-        "batchnorm_backward": ((g.standard_normal((6, 3)), x, np.ones(3)), {}),
-        "numerical_gradient": ((Fn("quadratic"), g.standard_normal(4)), {}),
-        "relative_error": ((np.ones(3), np.ones(3) * 1.1), {}),
-        "mlp_gradient_norms": ((weights, g.standard_normal((3, 4))), {}),
-        "activation_stats": ((weights, g.standard_normal((3, 4))), {}),
-        "diagnose": (([1.0, 0.5, 0.2],), {}),
-        "clip_by_global_norm": (([np.ones(3), np.ones((2, 2))], 1.0), {}),
-    }
 
 
 def _root(name: str) -> str:
@@ -90,10 +66,9 @@ def framework_uses(source: str, function: str) -> list[str]:
 
 
 def _numpy_only(function: str, student, rng) -> str:
-    args, kwargs = _smoke_inputs()[function]
+    args, kwargs = smoke_inputs()[function][0]
     result = student.call(*args, **kwargs)
     if result.raised is not None:
-        from grader.student import StudentRaised
         raise StudentRaised(result.raised, f"{function} on a valid input")
     uses = []
     if result.frameworks_loaded:
