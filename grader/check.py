@@ -46,7 +46,7 @@ class Check:
     run: Callable
     weight: float = 1.0
     requires: tuple[str, ...] = ()
-    timeout_s: float = 20.0
+    timeout_s: float = 20.0  # at the default --timeout of 20 s; scaled with it
     hint: str = ""
 
     @property

@@ -60,7 +60,8 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--jobs", type=int, default=2,
                        help="student functions graded in parallel (default 2)")
     check.add_argument("--timeout", type=float, default=20.0, metavar="SECONDS",
-                       help="wall-clock limit of one call of a student function (default 20)")
+                       help="wall-clock limit of one call of a student function (default 20; "
+                            "calls that build framework models get 6x)")
     check.add_argument("--memory-mb", type=int, default=3072,
                        help="address-space limit of a worker on Linux/macOS, in MB "
                             "(default 3072; framework workers get 4x)")

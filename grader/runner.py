@@ -141,7 +141,12 @@ def _run_group(submission: Submission, task: str, function: str, checks: list[Ch
             startup_problem = None
         except StudentProblem as problem:
             startup_problem = problem
-        gate = _Gate(task, function, worker, options.seed, runnable[0].timeout_s)
+        strikes: list = []  # timeouts and crashes of this function, across its checks
+        def timeout(check: Check) -> float:
+            """The check's own limit, scaled by --timeout (whose default is 20 s)."""
+            return check.timeout_s * limits.call_timeout_s / sandbox.Limits().call_timeout_s
+
+        gate = _Gate(task, function, worker, options.seed, timeout(runnable[0]), strikes)
         for check in runnable:
             t0 = time.perf_counter()
             if startup_problem is not None:
@@ -150,8 +155,8 @@ def _run_group(submission: Submission, task: str, function: str, checks: list[Ch
             elif gates.is_gated(check) and gate.outcome() is not None:
                 res = gate.result(check, points[check.id])
             else:
-                student = StudentFunction(function, worker,
-                                          call_timeout_s=check.timeout_s)
+                student = StudentFunction(function, worker, call_timeout_s=timeout(check),
+                                          _strikes=strikes)
                 res = _run_one(check, student, points[check.id], options.seed)
             res = CheckResult(**{**res.__dict__, "duration_s": time.perf_counter() - t0})
             results.append(res)
@@ -165,10 +170,11 @@ class _Gate:
     """The gate of one function (``grader.gates``), run at most once."""
 
     def __init__(self, task: str, function: str, worker: WorkerProcess, seed: int,
-                 timeout_s: float) -> None:
+                 timeout_s: float, strikes: list) -> None:
         self.run = gates.gate_for(task, function)
         self.function = function
-        self.student = StudentFunction(function, worker, call_timeout_s=timeout_s)
+        self.student = StudentFunction(function, worker, call_timeout_s=timeout_s,
+                                       _strikes=strikes)
         self.seed = seed
         self._done = False
         self._failure: Exception | None = None

@@ -248,7 +248,8 @@ class StudentFunction:
     """What a check receives: the student's function, callable across processes.
 
     After ``max_strikes`` timeouts or crashes the function is not run again in
-    this grading; later calls raise the last problem at once.
+    this grading; later calls raise the last problem at once. The runner
+    shares one ``_strikes`` list among all the checks of a function.
     """
 
     name: str
