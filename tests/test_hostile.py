@@ -28,7 +28,7 @@ CASES = {
     "infinite_loop": ("diagnostics", SIG + "    while True:\n        pass\n", "diagnose",
                       {"timeout"}),
     "memory_bomb": ("diagnostics", SIG + "    blocks = []\n    while True:\n"
-                    "        blocks.append(bytearray(10**8))\n", "diagnose", {"error"}),
+                    "        blocks.append(bytearray(10**8))\n", "diagnose", {"error", "timeout"}),
     "os_exit": ("diagnostics", SIG + "    import os\n    os._exit(3)\n", "diagnose", {"error"}),
     "segfault": ("diagnostics", SIG + "    import ctypes\n    ctypes.string_at(0)\n",
                  "diagnose", {"error"}),
