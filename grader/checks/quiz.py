@@ -96,7 +96,7 @@ def _answer(student, question: str) -> object:
     value = answers.get(question)
     if value is None:
         raise StudentNotImplemented(
-            f"{question} is not answered yet (ANSWERS[{question!r}] is None)",
+            f"{question} is not answered yet (still None)",
             f"Read {question} in the docstring of quiz.py and put your answer in ANSWERS.")
     return value
 
