@@ -110,11 +110,9 @@ def _check(args: argparse.Namespace) -> int:
     except SubmissionError as exc:
         print(f"grader: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    if args.jobs < 1 or args.timeout <= 0 or args.memory_mb < 0:
-        print("grader: --jobs and --timeout must be positive, --memory-mb at least 0",
-              file=sys.stderr)
-        return EXIT_USAGE
     options = _options(args)
+    if options is None:
+        return EXIT_USAGE
     tasks = options.tasks
     checks = all_checks()
     total = sum(1 for c in checks if c.task in tasks)
@@ -156,9 +154,14 @@ def _check(args: argparse.Namespace) -> int:
 
 
 def _options(args: argparse.Namespace):
+    """The run options of ``check`` and ``batch``, or None (said why) when invalid."""
     from grader import sandbox
     from grader.runner import RunOptions
 
+    if args.jobs < 1 or args.timeout <= 0 or args.memory_mb < 0:
+        print("grader: --jobs and --timeout must be positive, --memory-mb at least 0",
+              file=sys.stderr)
+        return None
     tasks = tuple(dict.fromkeys(args.task)) if args.task else TASKS
     return RunOptions(seed=args.seed, tasks=tasks, jobs=args.jobs,
                       limits=sandbox.Limits(call_timeout_s=args.timeout,
@@ -180,13 +183,11 @@ def _batch(args: argparse.Namespace) -> int:
     if not root.is_dir():
         print(f"grader: {args.root} is not a directory", file=sys.stderr)
         return EXIT_USAGE
-    if args.jobs < 1 or args.timeout <= 0 or args.memory_mb < 0:
-        print("grader: --jobs and --timeout must be positive, --memory-mb at least 0",
-              file=sys.stderr)
+    options, checks = _options(args), all_checks()
+    if options is None:
         return EXIT_USAGE
     out_dir = Path(args.output_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    options, checks = _options(args), all_checks()
     console = Console(stderr=True, highlight=False)
     sys.dont_write_bytecode = True
     guard = integrity.snapshot()

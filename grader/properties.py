@@ -18,7 +18,7 @@ from grader.student import StudentProblem
 __all__ = ["for_all"]
 
 
-def for_all(strategy: st.SearchStrategy, prop: Callable[[object], None], *,
+def for_all(strategy: st.SearchStrategy, prop: Callable[[object], None],
             max_examples: int = 60) -> None:
     """Check ``prop(example)`` for examples drawn from ``strategy``."""
     problems: list[StudentProblem] = []

@@ -44,19 +44,6 @@ _SAFE = ("Compute in float64; round-off stays below 1e-10 relative here, so the 
 # helpers
 # ---------------------------------------------------------------------------
 
-def _for_all(strategy, prop, max_examples: int) -> None:
-    """``for_all`` with every failure raised from one place (one hypothesis origin)."""
-    def single_origin(example):
-        try:
-            prop(example)
-        except CheckFailed as exc:
-            failure = exc
-        else:
-            return
-        raise CheckFailed(failure.message, failure.hint)
-    for_all(strategy, single_origin, max_examples=max_examples)
-
-
 def _axes(ndim: int) -> tuple[int, ...]:
     return (0,) + tuple(range(2, ndim))
 
@@ -212,7 +199,7 @@ def _forward_matches_reference(training: bool):
             _judge_forward(student(**case), case, _reference_forward(case),
                            "batchnorm_forward", hint=_FORWARD_HINT)
         for ndim in NDIMS:  # (N, C), (N, C, L) and (N, C, H, W), each covered
-            _for_all(_forward_cases(ndim, training=training), prop, max_examples=17)
+            for_all(_forward_cases(ndim, training=training), prop, max_examples=17)
         return ""
     return run
 
@@ -238,7 +225,7 @@ def _forward_torch_parity(student, rng) -> str:
                        "(times m/(m-1)) to the running variance.")
     # torch refuses eps = 0 in training mode
     for ndim in NDIMS:
-        _for_all(_forward_cases(ndim, unbiased=True, eps=(1e-5, 1e-3, 0.1)), prop,
+        for_all(_forward_cases(ndim, unbiased=True, eps=(1e-5, 1e-3, 0.1)), prop,
                  max_examples=10)
     return ""
 
@@ -476,7 +463,7 @@ def _backward_matches_reference(student, rng) -> str:
         _judge_backward(student(**case), case, ref.batchnorm_backward(**case),
                         "batchnorm_backward")
     for ndim in NDIMS:
-        _for_all(_backward_cases(ndim), prop, max_examples=17)
+        for_all(_backward_cases(ndim), prop, max_examples=17)
     return ""
 
 
@@ -499,7 +486,7 @@ def _backward_torch_parity(student, rng) -> str:
                         "torch.nn.functional.batch_norm (float64, training)")
     # torch refuses eps = 0 in training mode
     for ndim in NDIMS:
-        _for_all(_backward_cases(ndim, eps=(1e-5, 1e-3, 0.1)), prop, max_examples=10)
+        for_all(_backward_cases(ndim, eps=(1e-5, 1e-3, 0.1)), prop, max_examples=10)
     return ""
 
 

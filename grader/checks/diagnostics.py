@@ -42,19 +42,6 @@ ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu")
 MLP_RTOL = 1e-6
 
 
-def _for_all(strategy, prop, max_examples: int) -> None:
-    """``for_all`` with every failure raised from one place (one hypothesis origin)."""
-    def single_origin(example):
-        try:
-            prop(example)
-        except CheckFailed as exc:
-            failure = exc
-        else:
-            return
-        raise CheckFailed(failure.message, failure.hint)
-    for_all(strategy, single_origin, max_examples=max_examples)
-
-
 def _value(student, what: str, *args, **kwargs):
     """Call the student; a raised exception is the student's error."""
     call = student.call(*args, **kwargs)
@@ -123,7 +110,7 @@ def _ng_smooth(student, rng) -> str:
                         2.0 * testfns.fd_error_bound(name, params, x, 1e-5),
                         " compared with the analytic gradient")
     for name in SMOOTH:  # every function covered
-        _for_all(_smooth_cases(name), prop, max_examples=8)
+        for_all(_smooth_cases(name), prop, max_examples=8)
     return ""
 
 
@@ -213,7 +200,7 @@ def _relative_cases(draw):
 
 
 def _re_formula(student, rng) -> str:
-    _for_all(_relative_cases(), lambda case: _judge_relative(student, *case), max_examples=40)
+    for_all(_relative_cases(), lambda case: _judge_relative(student, *case), max_examples=40)
     return ""
 
 
@@ -277,7 +264,7 @@ def _mlp_cases(draw, activation: str):
 def _for_each_activation(prop, examples_each: int) -> None:
     """Run ``prop`` on generated networks of every activation (each one is covered)."""
     for activation in ACTIVATIONS:
-        _for_all(_mlp_cases(activation), prop, max_examples=examples_each)
+        for_all(_mlp_cases(activation), prop, max_examples=examples_each)
 
 
 def _mlp_context(weights, x, activation) -> str:
@@ -647,7 +634,7 @@ def _dg_boundaries(student, rng) -> str:
         norms, ratio, expected, why = case
         assert ref.diagnose(norms, ratio) == expected  # the case itself is right
         _judge_verdict(student, norms, ratio, expected, why)
-    _for_all(_boundary_cases(), prop, max_examples=50)
+    for_all(_boundary_cases(), prop, max_examples=50)
     return ""
 
 
@@ -672,7 +659,7 @@ def _dg_scale_invariance(student, rng) -> str:
         _judge_verdict(student, scaled, ratio, expected,
                        f"the same norms times {scale:.3g}: scaling every norm leaves "
                        "first/last and the verdict unchanged")
-    _for_all(_scaling_cases(), prop, max_examples=40)
+    for_all(_scaling_cases(), prop, max_examples=40)
     return ""
 
 
@@ -785,7 +772,7 @@ def _cb_matches_reference(student, rng) -> str:
         grads, max_norm = case
         _judge_clip(student(grads, max_norm), grads, max_norm,
                     ref.clip_by_global_norm(grads, max_norm), CLIP_RTOL, "clip_by_global_norm")
-    _for_all(_clip_cases(), prop, max_examples=40)
+    for_all(_clip_cases(), prop, max_examples=40)
     return ""
 
 
