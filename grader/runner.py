@@ -24,8 +24,8 @@ from grader import gates, sandbox
 from grader.check import Check, CheckFailed
 from grader.contract import POINTS, TASKS
 from grader.results import CheckResult, Report, TaskResult
-from grader.student import (StudentFunction, StudentProblem, StudentTimeout,
-                            StudentUnavailable, WorkerProcess)
+from grader.student import (StudentFunction, StudentImportFailed, StudentProblem,
+                            StudentTimeout, StudentUnavailable, WorkerProcess)
 from grader.submission import Submission
 
 __all__ = ["GraderBug", "RunOptions", "run", "check_rng", "versions"]
@@ -98,7 +98,7 @@ class _ImportMemo:
             try:
                 worker.start()
             except StudentUnavailable as problem:
-                if "could not be imported" in problem.message:
+                if isinstance(problem, StudentImportFailed):
                     self._failed[worker.task] = problem
                 raise
             except StudentProblem as problem:  # timeout or crash while importing

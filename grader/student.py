@@ -24,6 +24,7 @@ __all__ = [
     "StudentTimeout",
     "StudentCrashed",
     "StudentUnavailable",
+    "StudentImportFailed",
     "Raised",
     "Call",
     "WorkerProcess",
@@ -70,6 +71,10 @@ class StudentUnavailable(StudentProblem):
     """The module does not import, or does not define the function."""
 
     status = "error"
+
+
+class StudentImportFailed(StudentUnavailable):
+    """The module itself failed to import: the same for all its functions."""
 
 
 @dataclass(frozen=True)
@@ -150,7 +155,7 @@ class WorkerProcess:
             text = f"{self.task}.py could not be imported: {raised.type}: {raised.message}"
             if raised.traceback.strip():
                 text += "\n" + raised.traceback.rstrip()
-            raise StudentUnavailable(text, "Run `python -c \"import "
+            raise StudentImportFailed(text, "Run `python -c \"import "
                                      f"{self.task}\"` in your submission folder to see the error.")
         if status == "missing":
             raise StudentUnavailable(str(reply.get("message")),
