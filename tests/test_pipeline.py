@@ -132,3 +132,22 @@ def test_grading_is_deterministic_for_a_seed(tmp_path):
 
 def test_stub_folder_is_the_shipped_assignment():
     assert (STUBS / "initializers.py").is_file()
+
+
+def test_stubs_and_reference_share_the_student_api():
+    """Same public names and signatures; the quiz asks the same questions."""
+    import importlib
+    import inspect
+
+    for task in TASKS:
+        stub = importlib.import_module(f"assignment.{task}")
+        ref = importlib.import_module(f"reference.{task}")
+        if task == "quiz":
+            assert stub.QUESTIONS == ref.QUESTIONS
+            assert set(stub.ANSWERS) == set(ref.ANSWERS) == set(POINTS["quiz"])
+            assert all(v is None for v in stub.ANSWERS.values())
+            continue
+        for function in POINTS[task]:
+            assert inspect.signature(getattr(stub, function)) == \
+                inspect.signature(getattr(ref, function)), function
+            assert getattr(stub, function).__doc__, f"{task}.{function} stub has no docstring"
