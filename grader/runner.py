@@ -142,11 +142,8 @@ def _run_group(submission: Submission, task: str, function: str, checks: list[Ch
         except StudentProblem as problem:
             startup_problem = problem
         strikes: list = []  # timeouts and crashes of this function, across its checks
-        def timeout(check: Check) -> float:
-            """The check's own limit, scaled by --timeout (whose default is 20 s)."""
-            return check.timeout_s * limits.call_timeout_s / sandbox.Limits().call_timeout_s
-
-        gate = _Gate(task, function, worker, options.seed, timeout(runnable[0]), strikes)
+        gate = _Gate(task, function, worker, options.seed, _timeout(runnable[0], limits),
+                     strikes)
         for check in runnable:
             t0 = time.perf_counter()
             if startup_problem is not None:
@@ -155,15 +152,21 @@ def _run_group(submission: Submission, task: str, function: str, checks: list[Ch
             elif gates.is_gated(check) and gate.outcome() is not None:
                 res = gate.result(check, points[check.id])
             else:
-                student = StudentFunction(function, worker, call_timeout_s=timeout(check),
+                student = StudentFunction(function, worker,
+                                          call_timeout_s=_timeout(check, limits),
                                           _strikes=strikes)
                 res = _run_one(check, student, points[check.id], options.seed)
-            res = CheckResult(**{**res.__dict__, "duration_s": time.perf_counter() - t0})
+            res = dataclasses.replace(res, duration_s=time.perf_counter() - t0)
             results.append(res)
             progress(res)
     finally:
         worker.close()
     return results
+
+
+def _timeout(check: Check, limits: sandbox.Limits) -> float:
+    """The check's own limit, scaled by --timeout (whose default is 20 s)."""
+    return check.timeout_s * limits.call_timeout_s / sandbox.Limits().call_timeout_s
 
 
 class _Gate:
