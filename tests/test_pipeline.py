@@ -151,3 +151,17 @@ def test_stubs_and_reference_share_the_student_api():
             assert inspect.signature(getattr(stub, function)) == \
                 inspect.signature(getattr(ref, function)), function
             assert getattr(stub, function).__doc__, f"{task}.{function} stub has no docstring"
+
+
+def test_numpy_only_parsing_is_safe_in_threads():
+    """Checks run in threads; ast.parse must never race (python/cpython#106905)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from grader.checks.numpy_only import framework_uses
+
+    sources = [(REFERENCE / f"{t}.py").read_text() for t in ("batchnorm", "diagnostics",
+                                                             "initializers")]
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda i: framework_uses(sources[i % 3], "relative_error"),
+                                range(300)))
+    assert all(r == [] for r in results)

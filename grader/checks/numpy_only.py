@@ -12,6 +12,7 @@ points only once the function gives a correct result on basic inputs.
 from __future__ import annotations
 
 import ast
+import threading
 from functools import partial
 
 from grader.check import Check, CheckFailed
@@ -31,9 +32,17 @@ def _is_dynamic_import(func: ast.expr) -> bool:
     return name in ("__import__", "import_module")
 
 
+# CPython 3.11 keeps the AST constructor's recursion depth in state shared by
+# threads, so two ast.parse calls at once can fail with "SystemError: AST
+# constructor recursion depth mismatch" (python/cpython#106905); checks run in
+# threads, so parsing is serialised.
+_PARSE_LOCK = threading.Lock()
+
+
 def framework_uses(source: str, function: str) -> list[str]:
     """Where ``function`` in ``source`` uses a framework, as readable strings."""
-    tree = ast.parse(source)
+    with _PARSE_LOCK:
+        tree = ast.parse(source)
     bound: dict[str, str] = {}
     for node in tree.body:
         if isinstance(node, ast.Import):
