@@ -33,16 +33,24 @@ def _is_dynamic_import(func: ast.expr) -> bool:
 
 
 # CPython 3.11 keeps the AST constructor's recursion depth in state shared by
-# threads, so two ast.parse calls at once can fail with "SystemError: AST
-# constructor recursion depth mismatch" (python/cpython#106905); checks run in
-# threads, so parsing is serialised.
+# threads, so an ast.parse that overlaps another AST construction (ours or a
+# library's) can fail with "SystemError: AST constructor recursion depth
+# mismatch" (python/cpython#106905). Checks run in threads: parsing is
+# serialised, and a parse that still hits the bug is simply done again.
 _PARSE_LOCK = threading.Lock()
+
+
+def _parse(source: str) -> ast.Module:
+    with _PARSE_LOCK:
+        try:
+            return ast.parse(source)
+        except SystemError:  # the race above, with another thread's AST work
+            return ast.parse(source)
 
 
 def framework_uses(source: str, function: str) -> list[str]:
     """Where ``function`` in ``source`` uses a framework, as readable strings."""
-    with _PARSE_LOCK:
-        tree = ast.parse(source)
+    tree = _parse(source)
     bound: dict[str, str] = {}
     for node in tree.body:
         if isinstance(node, ast.Import):
