@@ -1,9 +1,10 @@
 """A guard on the grader's own files and the reference.
 
-The grader hashes every file of the ``grader`` and ``reference`` packages
-before a submission is graded and again after; any difference (a file
-written, added or removed, bytecode planted in a cache) means the grade cannot
-be trusted, and the command says so loudly and exits with code 3.
+The grader hashes every file of its own package (and of ``reference/`` where
+it exists, in the instructor's repository) before a submission is graded and
+again after; any difference (a file written, added or removed, bytecode
+planted in a cache) means the grade cannot be trusted, and the command says
+so loudly and exits with code 3.
 """
 from __future__ import annotations
 
@@ -13,15 +14,16 @@ from pathlib import Path
 __all__ = ["GUARDED", "snapshot", "changes"]
 
 _ROOT = Path(__file__).resolve().parent.parent
-GUARDED = (_ROOT / "grader", _ROOT / "reference")
+GUARDED = tuple(p for p in (_ROOT / "grader", _ROOT / "reference") if p.is_dir())
 
 
 def snapshot(roots=GUARDED) -> dict[str, str]:
-    """path -> sha256 of every file below ``roots`` (caches included)."""
+    """path -> sha256 of every file below ``roots`` (bytecode caches included; the
+    grader's own result cache, ``.grader-cache/``, left out)."""
     out = {}
     for root in roots:
         for path in sorted(Path(root).rglob("*")):
-            if path.is_file():
+            if path.is_file() and ".grader-cache" not in path.parts:
                 out[str(path)] = hashlib.sha256(path.read_bytes()).hexdigest()
     return out
 

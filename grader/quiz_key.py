@@ -1,4 +1,9 @@
-"""The quiz's answer key, kept without the answers in plain text.
+"""The quiz's answer key: the instructor's grader only, never in the student release.
+
+The student release grades the quiz's form only (``grader.quiz_format``) and
+leaves its points to the final grade; this module is what the final grade
+adds. Even here the answers are not in plain text, so that a glance at the
+instructor's repository does not give them away:
 
 * Single choice: the SHA-256 of ``SALT | question | letter``.
 * Multi-select: for every option, the SHA-256 of
@@ -7,9 +12,6 @@
   key listing the correct set.
 * Numeric: a formula that computes the number from the question's data.
 
-``OPTIONS`` lists the valid letters and names of each choice question (those
-of the quiz module's ``QUESTIONS``, in an order of their own) and ``READ``
-the part of the reference to read after a wrong answer.
 """
 from __future__ import annotations
 
@@ -17,32 +19,9 @@ import hashlib
 import math
 from typing import Callable
 
-__all__ = ["SALT", "KIND", "OPTIONS", "TOLERANCE", "READ", "digest", "choice_is",
-           "option_is_selected", "numeric_value"]
+__all__ = ["SALT", "digest", "choice_is", "option_is_selected", "numeric_value"]
 
 SALT = "weight-init-quiz/1"
-
-#: question -> "single_choice" | "multi_select" | "numeric"
-KIND: dict[str, str] = {
-    "q1": "single_choice",
-    "q2": "numeric",
-    "q3": "multi_select",
-    "q4": "numeric",
-    "q5": "single_choice",
-    "q6": "multi_select",
-    "q7": "numeric",
-}
-
-#: Relative tolerance of every numeric question: |given - correct| <= TOLERANCE * |correct|.
-TOLERANCE = 1e-3
-
-OPTIONS: dict[str, tuple[str, ...]] = {
-    "q1": ("a", "b", "c", "d", "e"),
-    "q3": ("linear", "sigmoid", "relu", "tanh", "leaky_relu"),
-    "q5": ("a", "b", "c", "d", "e"),
-    "q6": ("per_channel", "running_stats_in_training", "unbiased_running_var",
-           "constant_init_ok", "scale_invariant", "fixed_unit_variance"),
-}
 
 _CHOICE: dict[str, str] = {
     "q1": "a015d25de0867715e5a3a4fa138fd3d7702869362b1fed0a32312f34ffed8814",
@@ -79,24 +58,6 @@ _FORMULA: dict[str, Callable[[], float]] = {
     # kaiming_normal_ std for nn.Linear(100, 64): gain sqrt(2), fan_in = 100
     "q7": lambda: math.sqrt(2 / 100),
 }
-
-READ: dict[str, str] = {
-    "q1": 'reference/diagnostics.py: the module docstring ("Backpropagation") '
-          "and the docstrings of mlp_gradient_norms and diagnose",
-    "q2": 'reference/initializers.py: "2. Xavier / Glorot initialisation" and '
-          "the docstring of xavier_normal",
-    "q3": 'reference/diagnostics.py: the module docstring ("Saturation and dead units") '
-          "and the docstring of activation_stats",
-    "q4": 'reference/diagnostics.py: the module docstring ("Backpropagation", its last '
-          "paragraph) and the docstrings of diagnose and clip_by_global_norm",
-    "q5": 'reference/initializers.py: "1. What initialisation is for" and '
-          '"7. A common misconception"',
-    "q6": 'reference/batchnorm.py: the module docstring (sections 1-4) and the '
-          "docstring of batchnorm_forward",
-    "q7": 'reference/initializers.py: "3. He / Kaiming initialisation" and '
-          '"5. Fans and weight layouts"; reference/frameworks.py: the module docstring',
-}
-
 
 def digest(question: str, text: str) -> str:
     """The salted SHA-256 the key stores for ``text`` in ``question``."""

@@ -1,9 +1,10 @@
 """Run the checks of one submission and build its :class:`Report`.
 
 Checks are grouped by student function; each group gets its own worker
-process (so a monkeypatch or crash in one function cannot touch another) and
-groups run in parallel threads. A module that fails to import is imported
-once: its other functions reuse the verdict instead of waiting again.
+process from the pool (so a monkeypatch or crash in one function cannot
+touch another) and groups run in parallel threads. A module that fails to
+import is imported once: its other functions reuse the verdict instead of
+waiting again. The runner knows tasks only through their batteries.
 """
 from __future__ import annotations
 
@@ -20,15 +21,16 @@ from typing import Callable
 
 import numpy as np
 
-from grader import gates, sandbox
-from grader.check import Check, CheckFailed
+from grader import sandbox, scoring
+from grader.battery import Battery
+from grader.check import Check, CheckFailed, CheckSkipped
 from grader.contract import POINTS, TASKS
 from grader.results import CheckResult, Report, TaskResult
 from grader.student import (StudentFunction, StudentImportFailed, StudentProblem,
-                            StudentTimeout, StudentUnavailable, WorkerProcess)
+                            StudentTimeout, StudentUnavailable, WorkerUnavailable)
 from grader.submission import Submission
 
-__all__ = ["GraderBug", "RunOptions", "run", "check_rng", "versions"]
+__all__ = ["GraderBug", "RunOptions", "run", "check_rng", "versions", "function_key"]
 
 
 class GraderBug(Exception):
@@ -41,6 +43,8 @@ class RunOptions:
     tasks: tuple[str, ...] = TASKS
     jobs: int = 2
     limits: sandbox.Limits = sandbox.Limits()
+    #: grade only these functions of the selected tasks (None: all of them)
+    functions: tuple[str, ...] | None = None
 
 
 def check_rng(seed: int, check_id: str) -> np.random.Generator:
@@ -49,39 +53,35 @@ def check_rng(seed: int, check_id: str) -> np.random.Generator:
 
 
 def versions() -> dict:
+    """The versions a grade depends on (read from metadata: nothing is imported)."""
     def version(dist: str):
         try:
             return metadata.version(dist)
         except metadata.PackageNotFoundError:
             return None
+    from grader import __version__
+
     tf = version("tensorflow") or version("tensorflow-cpu")
-    return {"python": platform.python_version(), "numpy": np.__version__,
-            "torch": version("torch"), "tensorflow": tf}
+    return {"python": platform.python_version(), "grader": __version__,
+            "numpy": version("numpy"), "scipy": version("scipy"),
+            "hypothesis": version("hypothesis"), "torch": version("torch"), "tensorflow": tf,
+            "keras": version("keras")}
 
 
 def _available(framework: str) -> bool:
     return importlib.util.find_spec(framework) is not None
 
 
-def _points(checks: list[Check]) -> dict[str, float]:
-    """Each function's points shared among its checks by weight."""
-    out = {}
-    by_function: dict[tuple[str, str], list[Check]] = {}
-    for c in checks:
-        by_function.setdefault((c.task, c.function), []).append(c)
-    for (task, function), group in by_function.items():
-        total = sum(c.weight for c in group)
-        for c in group:
-            out[c.id] = POINTS[task][function] * c.weight / total
-    return out
+def function_key(task: str, function: str) -> str:
+    return f"{task}.{function}"
 
 
-def _result(check: Check, points: float, status: str, message: str = "", hint: str = "",
-            duration: float = 0.0) -> CheckResult:
-    score = points if status == "passed" else 0.0
+def _result(check: Check, units: int, status: str, message: str = "", hint: str = "",
+            evidence: str = "", output: str = "", duration: float = 0.0) -> CheckResult:
     return CheckResult(id=check.id, function=check.function, kind=check.kind, status=status,
-                       score=score, max_score=points, message=message, hint=hint,
-                       duration_s=duration)
+                       units=units if status == "passed" else 0, max_units=units,
+                       message=message, hint=hint, evidence=evidence, output=output,
+                       duration_s=duration, visibility=check.visibility, gated=check.gated)
 
 
 class _ImportMemo:
@@ -91,77 +91,28 @@ class _ImportMemo:
         self._locks: dict[str, threading.Lock] = {t: threading.Lock() for t in TASKS}
         self._failed: dict[str, StudentProblem] = {}
 
-    def start(self, worker: WorkerProcess) -> None:
+    def start(self, worker) -> None:
         with self._locks[worker.task]:
             if worker.task in self._failed:
                 raise self._failed[worker.task]
             try:
                 worker.start()
-            except StudentUnavailable as problem:
-                if isinstance(problem, StudentImportFailed):
-                    self._failed[worker.task] = problem
-                raise
-            except StudentProblem as problem:  # timeout or crash while importing
+            except StudentImportFailed as problem:
                 self._failed[worker.task] = problem
                 raise
+            except StudentUnavailable:
+                raise
+            except StudentProblem as problem:  # timeout or crash while importing
+                self._failed[worker.task] = type(problem)(problem.message, problem.hint)
+                raise
 
 
-def _run_group(submission: Submission, task: str, function: str, checks: list[Check],
-               points: dict[str, float], options: RunOptions, memo: _ImportMemo,
-               progress: Callable[[CheckResult], None]) -> list[CheckResult]:
-    results: list[CheckResult] = []
-    runnable = []
-    for check in checks:
-        missing = [f for f in check.requires if not _available(f)]
-        if missing:
-            results.append(_result(
-                check, points[check.id], "skipped",
-                f"{' and '.join(missing)} is not installed, so this check cannot run",
-                "Install the course environment: pip install -e . "
-                "(torch==2.13.0 and tensorflow-cpu==2.21.0 on Linux)."))
-        else:
-            runnable.append(check)
-    if not runnable:
-        return results
-    if not submission.has_module(task):
-        for check in runnable:
-            results.append(_result(check, points[check.id], "error",
-                                   f"the submission has no {task}.py",
-                                   f"Copy {task}.py from the shipped assignment/ folder."))
-        return results
-    target = "ANSWERS" if task == "quiz" else function
-    limits = options.limits
-    if task == "frameworks" and limits.memory_mb:  # torch + TensorFlow reserve ~2 GB
-        limits = dataclasses.replace(limits, memory_mb=4 * limits.memory_mb,
-                                     start_timeout_s=2 * limits.start_timeout_s)
-    worker = WorkerProcess(submission.root, task, target, limits, sandbox.detect_isolation())
-    try:
-        try:
-            memo.start(worker)
-            startup_problem = None
-        except StudentProblem as problem:
-            startup_problem = problem
-        strikes: list = []  # timeouts and crashes of this function, across its checks
-        gate = _Gate(task, function, worker, options.seed, _timeout(runnable[0], limits),
-                     strikes)
-        for check in runnable:
-            t0 = time.perf_counter()
-            if startup_problem is not None:
-                res = _result(check, points[check.id], startup_problem.status,
-                              startup_problem.message, startup_problem.hint)
-            elif gates.is_gated(check) and gate.outcome() is not None:
-                res = gate.result(check, points[check.id])
-            else:
-                student = StudentFunction(function, worker,
-                                          call_timeout_s=_timeout(check, limits),
-                                          _strikes=strikes)
-                res = _run_one(check, student, points[check.id], options.seed)
-            res = dataclasses.replace(res, duration_s=time.perf_counter() - t0)
-            results.append(res)
-            progress(res)
-    finally:
-        worker.close()
-    return results
+def _limits(battery: Battery, limits: sandbox.Limits) -> sandbox.Limits:
+    """The battery's profile applied to the run's limits (scaled like --timeout)."""
+    scale = limits.call_timeout_s / sandbox.Limits().call_timeout_s
+    memory = int(limits.memory_mb * battery.profile.memory_factor) if limits.memory_mb else 0
+    return dataclasses.replace(limits, memory_mb=memory,
+                               start_timeout_s=battery.profile.start_timeout_s * scale)
 
 
 def _timeout(check: Check, limits: sandbox.Limits) -> float:
@@ -170,11 +121,11 @@ def _timeout(check: Check, limits: sandbox.Limits) -> float:
 
 
 class _Gate:
-    """The gate of one function (``grader.gates``), run at most once."""
+    """The gate of one function (the battery names it), run at most once."""
 
-    def __init__(self, task: str, function: str, worker: WorkerProcess, seed: int,
+    def __init__(self, gate: Callable | None, function: str, worker, seed: int,
                  timeout_s: float, strikes: list) -> None:
-        self.run = gates.gate_for(task, function)
+        self.run = gate
         self.function = function
         self.student = StudentFunction(function, worker, call_timeout_s=timeout_s,
                                        _strikes=strikes)
@@ -190,63 +141,152 @@ class _Gate:
                 self.run(self.student, check_rng(self.seed, f"gate.{self.function}"))
             except (CheckFailed, StudentProblem) as failure:
                 self._failure = failure
+            except WorkerUnavailable:
+                raise
             except Exception as exc:  # noqa: BLE001
                 raise GraderBug(f"the gate of {self.function} failed inside the grader: "
                                 f"{type(exc).__name__}: {exc}") from exc
         return self._failure
 
-    def result(self, check: Check, points: float) -> CheckResult:
-        failure = self._failure
-        if isinstance(failure, StudentProblem):
-            return _result(check, points, failure.status, failure.message, failure.hint)
-        return _result(check, points, "failed",
-                       f"not graded yet: this property earns points once {self.function} "
-                       f"gives correct results on basic inputs, and it does not: "
-                       f"{failure.message}",
-                       "Fix the value checks of this function first.")
+
+def _waiting(check: Check, units: int, function: str, failure: Exception) -> CheckResult:
+    """The result of a gated check whose gate is closed."""
+    if isinstance(failure, StudentProblem):
+        return _result(check, units, failure.status, failure.message, failure.hint)
+    return _result(check, units, "failed",
+                   f"waits for correct basic values: this property earns points once "
+                   f"{function} gives correct results on basic inputs ({failure.message})",
+                   "Fix the value checks of this function first.")
 
 
-def _run_one(check: Check, student: StudentFunction, points: float, seed: int) -> CheckResult:
+def _run_one(check: Check, student: StudentFunction, units: int, seed: int) -> CheckResult:
     try:
         message = check.run(student, check_rng(seed, check.id))
     except CheckFailed as failure:
-        return _result(check, points, "failed", failure.message, failure.hint or check.hint)
+        return _result(check, units, "failed", failure.message, failure.hint or check.hint,
+                       failure.evidence, student.captured())
+    except CheckSkipped as skipped:
+        return dataclasses.replace(_result(check, units, "skipped", skipped.message,
+                                           skipped.hint), pending=skipped.pending)
     except StudentProblem as problem:
         hint = problem.hint
         if isinstance(problem, StudentTimeout) and not hint:
             hint = "Look for an endless loop."
-        return _result(check, points, problem.status, problem.message, hint)
+        return _result(check, units, problem.status, problem.message, hint,
+                       output=student.captured())
+    except WorkerUnavailable:
+        raise
     except Exception as exc:  # noqa: BLE001 - turned into a loud grader error
         raise GraderBug(f"check {check.id} failed inside the grader: "
                         f"{type(exc).__name__}: {exc}") from exc
-    return _result(check, points, "passed", message or "")
+    return _result(check, units, "passed", message or "", output=student.captured())
 
 
-def run(submission: Submission, checks: list[Check], options: RunOptions,
-        progress: Callable[[CheckResult], None] = lambda r: None) -> Report:
+def _run_group(submission: Submission, battery: Battery, function: str, checks: list[Check],
+               units: dict[str, int], options: RunOptions, pool, memo: _ImportMemo,
+               progress: Callable[[CheckResult], None]) -> list[CheckResult]:
+    results: list[CheckResult] = []
+    runnable = []
+    for check in checks:
+        missing = [f for f in check.requires if not _available(f)]
+        if missing:
+            res = _result(check, units[check.id], "skipped",
+                          f"{' and '.join(missing)} is not installed, so this check cannot run",
+                          "Install the course environment (see the README).")
+            results.append(res)
+            progress(res)
+        else:
+            runnable.append(check)
+    if not runnable:
+        return results
+    task = battery.task
+    if not submission.has_module(task):
+        for check in runnable:
+            res = _result(check, units[check.id], "error", submission.missing_message(task),
+                          submission.missing_hint(task))
+            results.append(res)
+            progress(res)
+        return results
+    limits = _limits(battery, options.limits)
+    worker = pool.worker(submission, battery, function, limits)
+    try:
+        try:
+            memo.start(worker)
+            startup_problem = None
+        except StudentProblem as problem:
+            startup_problem = problem
+        strikes: list = []  # timeouts and crashes of this function, across its checks
+        shared: dict = {}  # what its checks draw through it, for the next check
+        gate = _Gate(battery.gates.get(function), function, worker, options.seed,
+                     _timeout(runnable[0], limits), strikes)
+        for check in runnable:
+            t0 = time.perf_counter()
+            if startup_problem is not None:
+                res = _result(check, units[check.id], startup_problem.status,
+                              startup_problem.message, startup_problem.hint)
+            elif check.gated and gate.outcome() is not None:
+                res = _waiting(check, units[check.id], function, gate.outcome())
+            else:
+                student = StudentFunction(function, worker,
+                                          call_timeout_s=_timeout(check, limits),
+                                          _strikes=strikes, shared=shared)
+                res = _run_one(check, student, units[check.id], options.seed)
+            res = dataclasses.replace(res, duration_s=time.perf_counter() - t0)
+            results.append(res)
+            progress(res)
+    finally:
+        worker.close()
+    return results
+
+
+def run(submission: Submission, batteries: tuple[Battery, ...], options: RunOptions, pool,
+        progress: Callable[[CheckResult], None] = lambda r: None, cache=None) -> Report:
+    """Grade ``submission`` with the batteries of ``options.tasks``.
+
+    ``pool`` makes the workers (``grader.workers``); ``cache`` (optional,
+    ``grader.cache``) holds earlier results of unchanged functions.
+    """
     t0 = time.perf_counter()
-    selected = [c for c in checks if c.task in options.tasks]
-    points = _points(list(checks))
-    groups: dict[tuple[str, str], list[Check]] = {}
-    for c in selected:
-        groups.setdefault((c.task, c.function), []).append(c)
+    selected = [b for b in batteries if b.task in options.tasks]
+    units = scoring.allocate([c for b in selected for c in b.checks], POINTS)
+    def wanted(function: str) -> bool:
+        return options.functions is None or function in options.functions
+
+    groups = [(b, f, [c for c in b.checks if c.function == f])
+              for b in sorted(selected, key=lambda b: -b.profile.priority) for f in b.functions
+              if wanted(f)]
     memo = _ImportMemo()
-    # the slowest groups (framework imports) first, so they overlap the rest
-    order = sorted(groups, key=lambda k: k[0] != "frameworks")
-    with ThreadPoolExecutor(max_workers=max(1, options.jobs)) as pool:
-        futures = {key: pool.submit(_run_group, submission, key[0], key[1], groups[key],
-                                    points, options, memo, progress) for key in order}
-        by_key = {key: f.result() for key, f in futures.items()}
-    by_id = {r.id: r for results in by_key.values() for r in results}
+    by_group: dict[tuple[str, str], list[CheckResult]] = {}
+    todo = []
+    for battery, function, checks in groups:
+        reused = cache.lookup(battery.task, function, checks, units) if cache else None
+        if reused is not None:
+            by_group[(battery.task, function)] = reused
+            for res in reused:
+                progress(res)
+        else:
+            todo.append((battery, function, checks))
+    def one(b, f, checks):
+        return _run_group(submission, b, f, checks, units, options, pool, memo, progress)
+
+    if options.jobs == 1:  # in this thread, one function after another
+        done = {(b.task, f): one(b, f, checks) for b, f, checks in todo}
+    else:
+        with ThreadPoolExecutor(max_workers=options.jobs) as threads:
+            futures = {(b.task, f): threads.submit(one, b, f, checks) for b, f, checks in todo}
+            done = {key: future.result() for key, future in futures.items()}
+    for (task, function), results in done.items():
+        by_group[(task, function)] = results
+        if cache is not None:
+            cache.store(task, function, results)
     tasks = []
-    for task in TASKS:
-        if task not in options.tasks:
-            continue
-        ordered = tuple(by_id[c.id] for c in selected if c.task == task)
-        tasks.append(TaskResult(task, ordered))
-    notes = ()
-    isolation = sandbox.detect_isolation()
-    if isolation.note:
-        notes = (isolation.note,)
+    for battery in selected:
+        ordered = {r.id: r for f in battery.functions if wanted(f)
+                   for r in by_group[(battery.task, f)]}
+        if ordered:
+            tasks.append(TaskResult(battery.task, tuple(ordered[c.id] for c in battery.checks
+                                                        if c.id in ordered)))
+    notes = tuple(n for n in (pool.note(),) if n)
     return Report(submission=submission.given, seed=options.seed, tasks=tuple(tasks),
-                  duration_s=time.perf_counter() - t0, versions=versions(), notes=notes)
+                  duration_s=time.perf_counter() - t0, versions=versions(), notes=notes,
+                  sources=dict(submission.sources))

@@ -1,35 +1,43 @@
-"""How a worker process is started and ended: isolation and limits.
+"""How a worker is isolated: kernel namespaces, resource limits, an unprivileged user.
 
-Every worker runs in its own process group and session, with its own scratch
-directory as working directory, CPU-time, address-space and file-size limits
-(set by the worker itself on Linux and macOS), a wall-clock timeout enforced
-here, and, on Linux when bubblewrap works, a read-only view of the whole file
-system with only the scratch directory writable, no network and its own PID
-namespace (so nothing it starts outlives it). Where bubblewrap is missing the
-report says so once and the process limits still apply; a token in the
-environment lets :func:`reap_strays` find processes that escaped the group.
+On Linux every worker is forked from a warm server (``grader.forkserver``)
+and then, before any student code runs, enters its own sandbox:
+
+* its own **user, mount, PID, network, IPC and UTS namespaces**
+  (``unshare(2)``; no privilege needed where unprivileged user namespaces are
+  enabled): the whole file system is read-only (``mount_setattr(2)``,
+  recursive) except the worker's own scratch directory, the grader's own
+  files are hidden under an empty tmpfs, there is no network, and the worker
+  is PID 1 of a namespace of its own, so nothing it starts outlives it and it
+  can see or signal no other process;
+* its own **session and process group**, a scratch working directory and
+  ``TMPDIR``, and a clean environment;
+* **limits**: address space (``--memory-mb`` above what the warm server had
+  already mapped), CPU time, file size, no core dumps; a wall-clock timeout
+  is enforced by the grader;
+* optionally (``GRADER_WORKER_USER``, used by the Gradescope bundle, which
+  runs as root) an **unprivileged user**.
+
+Where namespaces are unavailable (or ``GRADER_SANDBOX=off``), workers keep
+the limits, their session, the unprivileged user if configured, and a
+subreaper that kills whatever they left running; the report says so once.
+macOS and Windows start each worker as a fresh interpreter with the limits
+the system offers and the wall-clock timeout.
 """
 from __future__ import annotations
 
+import ctypes
 import os
-import shutil
 import signal
-import subprocess
 import sys
-import tempfile
-import uuid
 from dataclasses import dataclass
-from functools import lru_cache
-from pathlib import Path
 
-__all__ = ["Limits", "Isolation", "detect_isolation", "spawn", "terminate", "reap_strays"]
+__all__ = ["Limits", "Isolation", "requested_mode", "enter_namespaces", "inside_namespace",
+           "drop_privileges", "set_limits", "die_with_parent", "become_subreaper",
+           "kill_children", "worker_env", "CAN_FORK"]
 
-PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
-_TOKEN_VAR = "GRADER_WORKER_TOKEN"
-_BOOTSTRAP = (
-    "import sys; sys.path.insert(0, sys.argv.pop(1)); "
-    "from grader.worker import main; sys.exit(main(sys.argv[1:]))"
-)
+#: warm, forked workers (Linux only: fork-safety elsewhere is not ours to promise)
+CAN_FORK = sys.platform.startswith("linux")
 
 
 @dataclass(frozen=True)
@@ -37,7 +45,7 @@ class Limits:
     """Resource limits of one worker (0 means no limit)."""
 
     call_timeout_s: float = 20.0
-    start_timeout_s: float = 120.0
+    start_timeout_s: float = 20.0
     memory_mb: int = 3072
     cpu_s: int = 600
     file_mb: int = 16
@@ -45,128 +53,166 @@ class Limits:
 
 @dataclass(frozen=True)
 class Isolation:
-    name: str  # "bubblewrap" or "process"
+    name: str  # "namespaces" or "process"
     note: str = ""
 
 
-def detect_isolation() -> Isolation:
-    """Bubblewrap if it is installed and can make a sandbox here, else process limits.
+def requested_mode() -> str:
+    """``GRADER_SANDBOX``: ``off`` turns the namespaces off; anything else asks for them."""
+    mode = os.environ.get("GRADER_SANDBOX", "auto").strip().lower()
+    return "off" if mode in ("off", "none", "0", "no", "false") else "auto"
 
-    ``GRADER_SANDBOX=off`` in the environment turns bubblewrap off.
+
+# -- Linux system calls through ctypes --------------------------------------------------
+_CLONE_NEWNS, _CLONE_NEWUTS, _CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
+_CLONE_NEWUSER, _CLONE_NEWPID, _CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
+_MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 2, 4, 8
+_MS_BIND, _MS_REC, _MS_PRIVATE = 4096, 16384, 1 << 18
+_AT_FDCWD, _AT_RECURSIVE, _MOUNT_ATTR_RDONLY = -100, 0x8000, 1
+_SYS_MOUNT_SETATTR = 442  # the same number on every architecture (a syscall after 424)
+_PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
+
+
+class _MountAttr(ctypes.Structure):
+    _fields_ = [("attr_set", ctypes.c_uint64), ("attr_clr", ctypes.c_uint64),
+                ("propagation", ctypes.c_uint64), ("userns_fd", ctypes.c_uint64)]
+
+
+def _libc():
+    return ctypes.CDLL(None, use_errno=True)
+
+
+def _check(result: int, what: str) -> None:
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def _mount_setattr(libc, path: str, flags: int, set_: int = 0, clr: int = 0) -> None:
+    attr = _MountAttr(set_, clr, 0, 0)
+    _check(libc.syscall(_SYS_MOUNT_SETATTR, _AT_FDCWD, path.encode(), flags,
+                        ctypes.byref(attr), ctypes.sizeof(attr)), f"mount_setattr {path}")
+
+
+def enter_namespaces(scratch: str, hide: tuple[str, ...] = ()) -> None:
+    """Make the calling (single-threaded, freshly forked) process a sandbox's parent.
+
+    After this call its children are born in a new PID namespace, and it and
+    they see a read-only file system in which only ``scratch`` is writable and
+    every path of ``hide`` is an empty directory. Raises OSError when the
+    kernel refuses (the caller then reports the sandbox unavailable).
     """
-    return _detect(os.environ.get("GRADER_SANDBOX", "auto").lower())
+    libc = _libc()
+    uid, gid = os.getuid(), os.getgid()
+    _check(libc.unshare(_CLONE_NEWUSER | _CLONE_NEWNS | _CLONE_NEWPID | _CLONE_NEWNET
+                        | _CLONE_NEWIPC | _CLONE_NEWUTS), "unshare")
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} {uid} 1"),
+                       ("gid_map", f"{gid} {gid} 1")):
+        with open(f"/proc/self/{name}", "w") as fh:
+            fh.write(text)
+    _check(libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None), "mount --make-rprivate /")
+    _check(libc.mount(scratch.encode(), scratch.encode(), None, _MS_BIND | _MS_REC, None),
+           f"bind {scratch}")
+    for path in hide:
+        if os.path.isdir(path):
+            _check(libc.mount(b"tmpfs", path.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV,
+                              b"size=16k,mode=755"), f"hide {path}")
+    _mount_setattr(libc, "/", _AT_RECURSIVE, set_=_MOUNT_ATTR_RDONLY)
+    _mount_setattr(libc, scratch, 0, clr=_MOUNT_ATTR_RDONLY)
 
 
-@lru_cache(maxsize=4)
-def _detect(mode: str) -> Isolation:
-    if mode in ("off", "none", "0", "no"):
-        return Isolation("process", "the file-system sandbox is off (GRADER_SANDBOX=off): "
-                         "workers run with process limits only")
-    if not sys.platform.startswith("linux"):
-        return Isolation("process", f"no file-system sandbox on {sys.platform}: "
-                         "workers run with process limits and timeouts only")
-    bwrap = shutil.which("bwrap")
-    if bwrap is None:
-        return Isolation("process", "bubblewrap is not installed: workers run with process "
-                         "limits only (apt-get install bubblewrap adds a file-system sandbox)")
-    try:
-        probe = subprocess.run([bwrap, *_bwrap_args(tempfile.gettempdir()), "true"],
-                               capture_output=True, timeout=20)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        return Isolation("process", f"bubblewrap could not start ({exc}): process limits only")
-    if probe.returncode != 0:
-        err = probe.stderr.decode(errors="replace").strip().splitlines()[-1:] or ["?"]
-        return Isolation("process", f"bubblewrap cannot make a sandbox here ({err[0]}): "
-                         "process limits only")
-    return Isolation("bubblewrap")
+def inside_namespace() -> None:
+    """In the sandbox's first process (PID 1): a /proc of its own namespace."""
+    libc = _libc()
+    # best effort: where the kernel refuses, the old /proc only shows numbers it cannot use
+    libc.mount(b"proc", b"/proc", b"proc", _MS_NOSUID | _MS_NODEV | _MS_NOEXEC, None)
 
 
-def _bwrap_args(scratch: str) -> list[str]:
-    return [
-        "--die-with-parent", "--new-session",
-        "--unshare-pid", "--unshare-net", "--unshare-ipc", "--unshare-uts",
-        "--ro-bind", "/", "/",
-        "--dev", "/dev", "--proc", "/proc",
-        "--bind", scratch, scratch,
-        "--chdir", scratch,
-    ]
+def die_with_parent() -> None:
+    """SIGKILL this process when its parent dies (Linux)."""
+    if sys.platform.startswith("linux"):
+        _libc().prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
-def spawn(worker_args: list[str], limits: Limits, isolation: Isolation):
-    """Start a worker; returns (process, scratch directory, token)."""
-    scratch = tempfile.mkdtemp(prefix="grader-worker-")
-    token = uuid.uuid4().hex
-    env = {
-        k: v for k, v in os.environ.items()
-        if k in ("PATH", "HOME", "LANG", "LC_ALL", "SYSTEMROOT", "TMPDIR", "TEMP", "TMP")
-        or k.startswith(("OPENBLAS_", "MKL_", "TF_CPP"))
-    }
-    env.update({
-        _TOKEN_VAR: token,
-        "PYTHONDONTWRITEBYTECODE": "1",
-        "PYTHONHASHSEED": "0",
-        "OMP_NUM_THREADS": "1",
-        "MKL_NUM_THREADS": "1",
-        "OPENBLAS_NUM_THREADS": "1",
-        "TF_CPP_MIN_LOG_LEVEL": "3",
-        "TF_ENABLE_ONEDNN_OPTS": "0",
-        "KERAS_BACKEND": "tensorflow",
-        "TMPDIR": scratch,
-        "KERAS_HOME": os.path.join(scratch, ".keras"),
-        "MPLCONFIGDIR": scratch,
-        "CUDA_VISIBLE_DEVICES": "",
-    })
-    cmd = [sys.executable, "-I", "-B", "-c", _BOOTSTRAP, PROJECT_ROOT, *worker_args,
-           "--memory-mb", str(limits.memory_mb), "--cpu-s", str(limits.cpu_s),
-           "--file-mb", str(limits.file_mb)]
-    if isolation.name == "bubblewrap":
-        cmd = [shutil.which("bwrap") or "bwrap", *_bwrap_args(scratch), *cmd]
-    kwargs = {}
-    if os.name == "posix":
-        kwargs["start_new_session"] = True
-    else:
-        kwargs["creationflags"] = getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)
-    proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                            stderr=subprocess.DEVNULL, cwd=scratch, env=env, **kwargs)
-    return proc, scratch, token
+def become_subreaper() -> None:
+    """Orphaned descendants are re-parented to this process, which can then kill them."""
+    if sys.platform.startswith("linux"):
+        _libc().prctl(_PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
 
 
-def terminate(proc: subprocess.Popen, token: str) -> None:
-    """Kill the worker, its process group and any stray that kept its token."""
-    if os.name == "posix":
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-    try:
-        proc.kill()
-    except OSError:
-        pass
-    try:
-        proc.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        pass
-    reap_strays(token)
-
-
-def reap_strays(token: str) -> int:
-    """Kill processes that carry ``token`` in their environment (Linux only)."""
-    if not os.path.isdir("/proc") or not sys.platform.startswith("linux"):
+def kill_children(keep: frozenset[int] = frozenset()) -> int:
+    """SIGKILL every child of this process but ``keep``, and reap it (Linux)."""
+    if not os.path.isdir("/proc"):
         return 0
-    needle = f"{_TOKEN_VAR}={token}".encode()
-    killed = 0
+    me, killed = str(os.getpid()), 0
     for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == os.getpid():
+        if not pid.isdigit() or int(pid) in keep:
             continue
         try:
-            with open(f"/proc/{pid}/environ", "rb") as fh:
-                environ = fh.read()
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                fields = fh.read().rsplit(b")", 1)[1].split()
         except OSError:
             continue
-        if needle in environ.split(b"\0"):
+        if fields[1].decode() == me:
             try:
                 os.kill(int(pid), signal.SIGKILL)
                 killed += 1
             except OSError:
                 pass
     return killed
+
+
+def drop_privileges(user: str) -> None:
+    """Become ``user`` (name or uid), group and supplementary groups included."""
+    import pwd
+
+    entry = pwd.getpwuid(int(user)) if user.isdigit() else pwd.getpwnam(user)
+    os.setgroups([])
+    os.setgid(entry.pw_gid)
+    os.setuid(entry.pw_uid)
+
+
+def _mapped_bytes() -> int:
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError):
+        return 0
+
+
+def set_limits(memory_mb: int, cpu_s: int, file_mb: int) -> None:
+    """Address space ``memory_mb`` above what is mapped now; CPU, file size, no cores."""
+    try:
+        import resource
+    except ImportError:  # Windows: the grader's wall-clock timeout still applies
+        return
+
+    def setlimit(which, value):
+        try:
+            soft, hard = resource.getrlimit(which)
+            if hard != resource.RLIM_INFINITY:
+                value = min(value, hard)
+            resource.setrlimit(which, (value, hard))
+        except (ValueError, OSError):
+            pass
+    if memory_mb > 0 and hasattr(resource, "RLIMIT_AS"):
+        setlimit(resource.RLIMIT_AS, _mapped_bytes() + memory_mb * 1024 * 1024)
+    if cpu_s > 0:
+        setlimit(resource.RLIMIT_CPU, cpu_s)
+    setlimit(resource.RLIMIT_FSIZE, file_mb * 1024 * 1024)
+    setlimit(resource.RLIMIT_CORE, 0)
+    if hasattr(signal, "SIGXFSZ"):
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def worker_env(scratch: str) -> dict[str, str]:
+    """The environment student code sees: a few plain variables, and the scratch as TMPDIR."""
+    keep = ("PATH", "LANG", "LC_ALL", "SYSTEMROOT", "TF_CPP_MIN_LOG_LEVEL")
+    env = {k: v for k, v in os.environ.items() if k in keep}
+    env.update({"HOME": scratch, "TMPDIR": scratch, "TEMP": scratch, "TMP": scratch,
+                "PYTHONDONTWRITEBYTECODE": "1", "PYTHONHASHSEED": "0",
+                "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+                "TF_CPP_MIN_LOG_LEVEL": "3", "TF_ENABLE_ONEDNN_OPTS": "0",
+                "KERAS_BACKEND": "tensorflow", "KERAS_HOME": os.path.join(scratch, ".keras"),
+                "MPLCONFIGDIR": scratch, "CUDA_VISIBLE_DEVICES": ""})
+    return env

@@ -6,14 +6,19 @@ raises one of the :class:`StudentProblem` exceptions below, which the runner
 turns into a status (``not_attempted``, ``error``, ``timeout``). A check that
 *expects* the student to raise (e.g. ``ValueError`` on a bad shape) uses
 :meth:`StudentFunction.call` and inspects ``Call.raised``.
+
+A worker that cannot even start (before it imports any student code) is the
+grader's problem, never the student's: :class:`WorkerUnavailable`.
 """
 from __future__ import annotations
 
 import os
 import queue
+import signal
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from grader import sandbox, wire
 
@@ -25,12 +30,17 @@ __all__ = [
     "StudentCrashed",
     "StudentUnavailable",
     "StudentImportFailed",
+    "WorkerUnavailable",
     "Raised",
     "Call",
+    "Channel",
     "WorkerProcess",
     "StudentFunction",
     "module_source",
 ]
+
+#: how long a fresh worker may take to say it is alive (before any student code runs)
+ALIVE_TIMEOUT_S = 60.0
 
 
 class StudentProblem(Exception):
@@ -77,6 +87,10 @@ class StudentImportFailed(StudentUnavailable):
     """The module itself failed to import: the same for all its functions."""
 
 
+class WorkerUnavailable(Exception):
+    """A worker could not start before any student code ran: the grader's problem."""
+
+
 @dataclass(frozen=True)
 class Raised:
     type: str
@@ -95,8 +109,20 @@ class Call:
     value: object = None
     raised: Raised | None = None
     mutated: tuple[str, ...] = ()
+    aliased: tuple[str, ...] = ()
     warnings: tuple[dict, ...] = ()
     frameworks_loaded: tuple[str, ...] = ()
+
+
+@dataclass
+class Channel:
+    """A started worker process as the grader sees it."""
+
+    reader: object  # binary stream of frames from the worker
+    writer: object  # binary stream of frames to the worker
+    kill: Callable[[], None]  # stop the worker and everything it started
+    exit_code: Callable[[float], int | None]  # its exit code, waiting up to the timeout
+    scratch: str
 
 
 def _raised(message: dict) -> Raised:
@@ -116,35 +142,55 @@ def _tail(path: Path, limit: int = 1500) -> str:
         return ""
 
 
-class WorkerProcess:
-    """One live worker process for one student function."""
+def _signal_name(code: int) -> str:
+    try:
+        return signal.Signals(code).name
+    except ValueError:
+        return str(code)
 
-    def __init__(self, submission: Path, task: str, target: str,
-                 limits: sandbox.Limits, isolation: sandbox.Isolation,
-                 substitute: bool = True) -> None:
-        self.submission = submission
+
+class WorkerProcess:
+    """One live worker process for one student function.
+
+    ``launch`` starts the process (from the warm server or as a fresh
+    interpreter) and returns its :class:`Channel`; ``source`` reads the
+    student's module (never executed by the grader).
+    """
+
+    def __init__(self, launch: Callable[[], Channel], task: str, target: str,
+                 limits: sandbox.Limits, source: Callable[[], str]) -> None:
+        self.launch = launch
+        self.source = source
         self.task = task
         self.target = target
         self.limits = limits
-        self.isolation = isolation
-        self.substitute = substitute
-        self._proc = None
-        self._scratch = None
-        self._token = ""
+        self._channel: Channel | None = None
         self._replies: queue.Queue = queue.Queue()
+        self._exit_code: int | None = None
         self.ready: dict = {}
+        self.output: list[dict] = []
 
     # -- lifecycle -------------------------------------------------------
     def start(self) -> dict:
-        args = ["--submission", str(self.submission), "--task", self.task,
-                "--module", self.task, "--target", self.target]
-        if self.substitute:
-            args.append("--substitute")
-        self._proc, self._scratch, self._token = sandbox.spawn(args, self.limits, self.isolation)
+        try:
+            self._channel = self.launch()
+        except (OSError, RuntimeError) as exc:
+            raise WorkerUnavailable(f"could not start a worker for {self.target}: {exc}") \
+                from exc
         self._replies = queue.Queue()
-        threading.Thread(target=self._read_loop, args=(self._proc, self._replies),
+        threading.Thread(target=self._read_loop, args=(self._channel, self._replies),
                          daemon=True).start()
-        reply = self._wait(self.limits.start_timeout_s, "importing the module")
+        alive = self._reply(ALIVE_TIMEOUT_S)
+        if not (isinstance(alive, dict) and alive.get("status") == "alive"):
+            code = self._channel.exit_code(5.0)
+            self.close()
+            detail = (alive.get("message") if isinstance(alive, dict) else None) or (
+                f"it exited with code {code}" if code is not None else f"it answered {alive!r}")
+            raise WorkerUnavailable(
+                f"the worker for {self.task}.py could not start before any of its code ran "
+                f"({detail}); check --memory-mb and the installation")
+        reply = self._wait(self.limits.start_timeout_s, f"importing {self.task}.py",
+                           module=True)
         status = reply.get("status")
         if status == "ready":
             self.ready = reply
@@ -160,92 +206,104 @@ class WorkerProcess:
         if status == "missing":
             raise StudentUnavailable(str(reply.get("message")),
                                      f"Keep the name and signature of {self.target} from the stub.")
-        raise StudentCrashed(f"the worker answered {status!r} while starting")
+        raise StudentCrashed(f"the worker answered {status!r} while importing {self.task}.py")
 
     @staticmethod
-    def _read_loop(proc, replies: queue.Queue) -> None:
+    def _read_loop(channel: Channel, replies: queue.Queue) -> None:
         try:
             while True:
-                replies.put(wire.read_frame(proc.stdout))
+                replies.put(wire.read_frame(channel.reader))
         except EOFError:
             replies.put(EOFError())
         except (wire.WireError, OSError, ValueError) as exc:
             replies.put(exc)
 
-    def _wait(self, timeout: float, doing: str) -> dict:
+    def _reply(self, timeout: float):
+        """The next frame, EOFError, an exception, or None on timeout; notes 'exited'."""
         try:
             reply = self._replies.get(timeout=timeout if timeout > 0 else None)
         except queue.Empty:
+            return None
+        if isinstance(reply, dict) and reply.get("status") == "exited":
+            self._exit_code = int(reply.get("code", 0))
+            return EOFError()
+        if isinstance(reply, dict) and reply.get("output"):
+            self.output.append(reply["output"])
+        return reply
+
+    def _wait(self, timeout: float, doing: str, module: bool = False) -> dict:
+        who = f"{self.task}.py" if module else self.target
+        reply = self._reply(timeout)
+        if reply is None:
             self.close()
             raise StudentTimeout(
-                f"{self.target} took longer than {timeout:g} s ({doing}) and was stopped",
-                "Look for an endless loop, or work that grows much faster than the input.",
-            ) from None
+                f"{who} took longer than {timeout:g} s ({doing}) and was stopped",
+                "Look for an endless loop, or work that grows much faster than the input.")
         if isinstance(reply, EOFError):
-            raise self._crash(doing)
+            raise self._crash(doing, who)
         if isinstance(reply, Exception):
             self.close()
             raise StudentCrashed(f"the worker sent a malformed reply while {doing}: {reply}",
                                  "Return plain NumPy arrays and Python numbers.")
+        if reply.get("status") == "sandbox_error":
+            self.close()
+            raise WorkerUnavailable(f"the worker for {self.task}.py could not enter its "
+                                    f"sandbox: {reply.get('message')}")
         return reply
 
-    def _crash(self, doing: str) -> StudentCrashed:
-        proc = self._proc
-        try:
-            code = proc.wait(timeout=10)
-        except Exception:  # noqa: BLE001
-            code = None
-        stderr = _tail(Path(self._scratch) / "stderr.txt") if self._scratch else ""
+    def _crash(self, doing: str, who: str) -> StudentCrashed:
+        channel = self._channel
+        code = self._exit_code
+        if code is None and channel is not None:
+            code = channel.exit_code(10.0)
+        stderr = _tail(Path(channel.scratch) / "stderr.txt") if channel else ""
         self.close()
         if code is not None and code < 0:
-            import signal as _signal
-            try:
-                how = f"was killed by signal {_signal.Signals(-code).name}"
-            except ValueError:
-                how = f"was killed by signal {-code}"
+            how = f"was killed by signal {_signal_name(-code)}"
         else:
             how = f"exited with code {code}"
         hint = ""
         if code is not None and -code in (9, 24):  # SIGKILL, SIGXCPU
             hint = ("It may have used more memory or CPU time than allowed "
                     f"({self.limits.memory_mb} MB, {self.limits.cpu_s} s).")
-        text = f"the process running {self.target} {how} while {doing}"
+        text = f"the process running {who} {how} while {doing}"
         if stderr.strip():
             text += f"; its last output:\n{stderr.strip()[-800:]}"
         return StudentCrashed(text, hint or "Do not exit the process or call os._exit; "
                               "return a value instead.")
 
     def request(self, message: dict, timeout: float, doing: str) -> dict:
-        if self._proc is None:
+        if self._channel is None:
             self.start()
         try:
-            wire.write_frame(self._proc.stdin, message)
+            wire.write_frame(self._channel.writer, message)
         except (BrokenPipeError, OSError):
-            raise self._crash(doing) from None
+            raise self._crash(doing, self.target) from None
         return self._wait(timeout, doing)
 
-    def output_tail(self) -> str:
-        return _tail(Path(self._scratch) / "stdout.txt") if self._scratch else ""
+    def take_output(self) -> list[dict]:
+        out, self.output = self.output, []
+        return out
 
     def close(self) -> None:
-        proc, self._proc = self._proc, None
-        if proc is not None:
+        channel, self._channel = self._channel, None
+        if channel is None:
+            return
+        try:
+            wire.write_frame(channel.writer, {"op": "exit"})
+            if channel.exit_code(2.0) is None:
+                channel.kill()
+        except Exception:  # noqa: BLE001 - it is going away either way
+            pass
+        channel.kill()
+        for stream in (channel.writer, channel.reader):
             try:
-                if proc.poll() is None:
-                    wire.write_frame(proc.stdin, {"op": "exit"})
-                    proc.wait(timeout=2)
-            except Exception:  # noqa: BLE001 - it is going away either way
+                stream.close()
+            except OSError:
                 pass
-            sandbox.terminate(proc, self._token)
-            for stream in (proc.stdin, proc.stdout):
-                try:
-                    stream.close()
-                except OSError:
-                    pass
-        if self._scratch:
-            import shutil
-            shutil.rmtree(self._scratch, ignore_errors=True)
-            self._scratch = None
+        import shutil
+
+        shutil.rmtree(channel.scratch, ignore_errors=True)
 
 
 @dataclass
@@ -254,7 +312,9 @@ class StudentFunction:
 
     After ``max_strikes`` timeouts or crashes the function is not run again in
     this grading; later calls raise the last problem at once. The runner
-    shares one ``_strikes`` list among all the checks of a function.
+    shares one ``_strikes`` list among all the checks of a function, and one
+    ``shared`` dict, in which checks may keep what they drew through the
+    function for the next check (the statistical checks share their samples).
     """
 
     name: str
@@ -262,6 +322,7 @@ class StudentFunction:
     call_timeout_s: float = 20.0
     max_strikes: int = 2
     _strikes: list = field(default_factory=list)
+    shared: dict = field(default_factory=dict)
 
     def _request(self, message: dict, what: str) -> dict:
         if len(self._strikes) >= self.max_strikes:
@@ -296,6 +357,7 @@ class StudentFunction:
             raise StudentCrashed(f"unexpected reply {status!r} from the worker")
         return Call(value=reply.get("value"),
                     mutated=tuple(reply.get("mutated") or ()),
+                    aliased=tuple(reply.get("aliased") or ()),
                     warnings=tuple(reply.get("warnings") or ()),
                     frameworks_loaded=tuple(reply.get("frameworks_loaded") or ()))
 
@@ -312,6 +374,22 @@ class StudentFunction:
         if reply.get("status") != "ok":
             raise StudentCrashed(f"could not read {self.name}: {reply.get('status')}")
         return reply.get("value")
+
+    def captured(self, lines: int = 20) -> str:
+        """What the function printed since the last time this was asked (the first lines)."""
+        parts = self.worker.take_output()
+        if not parts:
+            return ""
+        text = "".join(str(p.get("text", "")) for p in parts)
+        dropped = sum(int(p.get("dropped", 0)) for p in parts)
+        shown = text.splitlines()
+        out = "\n".join(shown[:lines])
+        more = len(shown) - lines
+        if more > 0:
+            out += f"\n... ({more} more lines)"
+        if dropped:
+            out += f"\n... ({dropped} more characters not kept)"
+        return out
 
 
 def _short(value) -> str:
@@ -336,5 +414,4 @@ def _signature(args, kwargs) -> str:
 
 def module_source(student: StudentFunction) -> str:
     """The text of the student's module (read, never executed, by the grader)."""
-    path = Path(student.worker.submission) / f"{student.worker.task}.py"
-    return path.read_text(encoding="utf-8", errors="replace")
+    return student.worker.source()

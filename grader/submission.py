@@ -1,12 +1,21 @@
-"""Where a submission's modules are: SPEC's definition of a submission."""
+"""Where a submission's modules are.
+
+A submission is a folder holding the five modules, directly or under an
+``assignment/`` folder inside it (the student API's definition), or one or
+two folders deeper (a zip's ``hw3/`` or ``my_submission/hw3/``), or a
+``.zip`` of such a folder, or a notebook whose cells write the modules
+(``grader.notebooks``).
+"""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from grader.contract import TASKS
 
-__all__ = ["Submission", "SubmissionError", "locate"]
+__all__ = ["Submission", "SubmissionError", "locate", "find_root", "MODULE_FILES"]
+
+MODULE_FILES = tuple(f"{t}.py" for t in TASKS)
 
 
 class SubmissionError(Exception):
@@ -17,6 +26,10 @@ class SubmissionError(Exception):
 class Submission:
     given: str  # the path as the user typed it
     root: Path  # the directory that holds the modules
+    #: module -> where it came from, when that is not a plain file (a notebook cell)
+    sources: dict = field(default_factory=dict)
+    #: how a missing module should be provided (a notebook names its convention)
+    convention: str = ""
 
     def module_path(self, task: str) -> Path:
         return self.root / f"{task}.py"
@@ -24,18 +37,63 @@ class Submission:
     def has_module(self, task: str) -> bool:
         return self.module_path(task).is_file()
 
+    def missing_message(self, task: str) -> str:
+        return f"the submission has no {task}.py"
+
+    def missing_hint(self, task: str) -> str:
+        return self.convention.format(module=task) or (
+            f"Copy {task}.py from the assignment you were given into your submission folder.")
+
+
+def _holds(folder: Path) -> bool:
+    return any((folder / name).is_file() for name in MODULE_FILES)
+
+
+def find_root(folder: Path, depth: int = 2) -> Path | None:
+    """The folder holding the modules: ``folder``, its ``assignment/``, or up to ``depth``
+    levels below (the one with the most modules; ties to the shallowest, then by name)."""
+    best, best_count = None, 0
+    frontier = [folder]
+    for level in range(depth + 1):
+        found = []
+        for candidate in frontier:
+            for place in (candidate, candidate / "assignment"):
+                if place.is_dir() and _holds(place):
+                    found.append(place)
+        for place in sorted(found):
+            count = sum((place / n).is_file() for n in MODULE_FILES)
+            if count > best_count:
+                best, best_count = place, count
+        if best is not None and level == 0:
+            return best
+        frontier = sorted(p for c in frontier if c.is_dir() for p in c.iterdir()
+                          if p.is_dir() and not p.name.startswith((".", "__")))
+    return best
+
+
+def _suggest(base: Path) -> str:
+    """Where the modules probably are, for the 'not a submission' messages."""
+    if _holds(Path.cwd()) and base.resolve() != Path.cwd().resolve():
+        return " They are in this folder: run `grader check .`"
+    root = find_root(base, depth=3) if base.is_dir() else None
+    if root is not None and root.resolve() != base.resolve():
+        return f" Found them in {root}: run `grader check {root}`"
+    return (" Run grader check with the folder that holds them (the assignment folder you "
+            "were given).")
+
 
 def locate(path: str) -> Submission:
-    """A directory with the five modules directly, or under ``assignment/``."""
+    """The submission at ``path`` (a folder; zips and notebooks are unpacked by the caller)."""
     p = Path(path)
     if not p.exists():
-        raise SubmissionError(f"no such file or directory: {path}")
+        raise SubmissionError(f"no such file or directory: {path}; give the folder that "
+                              f"holds {', '.join(MODULE_FILES)}.{_suggest(Path('.'))}")
     if not p.is_dir():
-        raise SubmissionError(f"{path} is not a directory; give the folder that holds "
-                              f"{', '.join(t + '.py' for t in TASKS)}")
-    for candidate in (p, p / "assignment"):
-        if any((candidate / f"{t}.py").is_file() for t in TASKS):
-            return Submission(given=path, root=candidate.resolve())
-    raise SubmissionError(
-        f"{path} is not a submission: it holds none of "
-        f"{', '.join(t + '.py' for t in TASKS)} (directly or under assignment/)")
+        raise SubmissionError(f"{path} is not a folder; give the folder that holds "
+                              f"{', '.join(MODULE_FILES)}")
+    root = find_root(p)
+    if root is None:
+        raise SubmissionError(
+            f"{path} is not a submission: it holds none of {', '.join(MODULE_FILES)} "
+            f"(directly, under assignment/, or one or two folders deep).{_suggest(p)}")
+    return Submission(given=path, root=root.resolve())

@@ -1,71 +1,90 @@
 """The worker: the only place where student code runs.
 
-Started by ``grader.sandbox`` as a separate Python process for one student
-function (or one module attribute, for the quiz). It imports the student's
-module, substitutes the reference for the *other* SPEC functions of that
-module (SPEC §1: a bug in a helper is graded once, in the helper), then
-serves calls over length-prefixed frames on what were its stdin and stdout.
-Its own stdout and stderr go to capped files in its scratch directory, so a
-student's prints never reach the protocol.
+A worker grades one student function (or reads one module attribute, for the
+quiz). It is either forked, already warm, from ``grader.forkserver`` (Linux)
+or started as a fresh interpreter (``python -m grader.worker SPEC``,
+elsewhere); both then run :func:`serve`, which says it is alive, imports the
+student's module, hands the module's other student-API functions over to the
+grader's own oracles (a bug in a helper is graded once, in the helper), and
+answers calls over length-prefixed frames.
 
-Everything it sends is plain data (``grader.wire``); the grader validates it
-and never unpickles or executes anything it receives. The worker runs no
-check: it only calls and reports.
+What student code prints is captured by Python-level streams into a bounded
+buffer (the first 64 KB kept, the rest counted) and sent back with each
+reply; printing never fails a function. File descriptors 1 and 2 go to
+``/dev/null`` and to a capped file of the scratch directory (the tail of
+which explains a crash).
+
+Everything the worker sends is plain data (``grader.wire``); the grader
+validates it and never unpickles or executes anything it receives. The
+worker runs no check: it only calls and reports.
 """
 from __future__ import annotations
 
-import argparse
 import importlib
 import importlib.util
+import io
+import json
 import os
-import signal
 import sys
 import traceback
 import warnings
 
-__all__ = ["main"]
+__all__ = ["serve", "main", "call_target", "load_module", "substitute_helpers", "GUARDED_MODULES"]
 
 _TEXT_CAP = 4000
+_CAPTURE_CAP = 64 * 1024
+
+#: modules whose attributes student code must not replace
+GUARDED_MODULES = ("builtins", "math", "numpy", "numpy.random", "numpy.linalg", "grader.wire",
+                   "grader.worker", "grader.extract", "grader.testfns", "grader.materialize")
 
 
-def _limit_resources(memory_mb: int, cpu_s: int, file_mb: int) -> None:
-    try:
-        import resource
-    except ImportError:  # Windows: the grader's wall-clock timeout still applies
-        return
-    def setlimit(which, value):
-        try:
-            soft, hard = resource.getrlimit(which)
-            if hard != resource.RLIM_INFINITY:
-                value = min(value, hard)
-            resource.setrlimit(which, (value, hard))
-        except (ValueError, OSError):
-            pass
-    if memory_mb > 0 and hasattr(resource, "RLIMIT_AS"):
-        setlimit(resource.RLIMIT_AS, memory_mb * 1024 * 1024)
-    if cpu_s > 0:
-        setlimit(resource.RLIMIT_CPU, cpu_s)
-    setlimit(resource.RLIMIT_FSIZE, file_mb * 1024 * 1024)
-    setlimit(resource.RLIMIT_CORE, 0)
-    if hasattr(signal, "SIGXFSZ"):
-        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+class _Capture(io.TextIOBase):
+    """A text stream keeping the first ``cap`` characters written since the last take()."""
+
+    def __init__(self, cap: int = _CAPTURE_CAP) -> None:
+        self.cap = cap
+        self.parts: list[str] = []
+        self.size = 0
+        self.dropped = 0
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text) -> int:
+        text = str(text)
+        room = self.cap - self.size
+        if room > 0:
+            self.parts.append(text[:room])
+            self.size += min(room, len(text))
+        self.dropped += max(0, len(text) - max(room, 0))
+        return len(text)
+
+    def take(self) -> dict | None:
+        if not self.size and not self.dropped:
+            return None
+        out = {"text": "".join(self.parts), "dropped": self.dropped}
+        self.parts, self.size, self.dropped = [], 0, 0
+        return out
 
 
-def _protocol_streams():
-    """Keep private copies of stdin/stdout for frames; point fds 0-2 elsewhere."""
-    proto_in = os.fdopen(os.dup(0), "rb", buffering=0)
-    proto_out = os.fdopen(os.dup(1), "wb", buffering=0)
-    devnull = os.open(os.devnull, os.O_RDONLY)
-    os.dup2(devnull, 0)
-    os.close(devnull)
-    for fd, name in ((1, "stdout.txt"), (2, "stderr.txt")):
-        target = os.open(name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+def _streams(proto_in_fd: int, proto_out_fd: int, scratch: str):
+    """Private protocol streams; fds 0-2 pointed away; Python's streams captured."""
+    proto_in = os.fdopen(os.dup(proto_in_fd), "rb", buffering=0)
+    proto_out = os.fdopen(os.dup(proto_out_fd), "wb", buffering=0)
+    devnull = os.open(os.devnull, os.O_RDWR)
+    err = os.open(os.path.join(scratch, "stderr.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC,
+                  0o600)
+    for fd, target in ((0, devnull), (1, devnull), (2, err)):
         os.dup2(target, fd)
-        os.close(target)
+    os.close(devnull)
+    os.close(err)
+    for fd in {proto_in_fd, proto_out_fd} - {0, 1, 2}:
+        os.close(fd)
+    capture = _Capture()
     sys.stdin = open(os.devnull)  # noqa: SIM115 - lives as long as the process
-    sys.stdout = os.fdopen(1, "w", buffering=1, closefd=False)
-    sys.stderr = os.fdopen(2, "w", buffering=1, closefd=False)
-    return proto_in, proto_out
+    sys.stdout = sys.stderr = sys.__stdout__ = sys.__stderr__ = capture
+    return proto_in, proto_out, capture
 
 
 def _student_traceback(exc: BaseException, submission: str) -> str:
@@ -89,12 +108,8 @@ def _exception_report(exc: BaseException, submission: str) -> dict:
         message = str(exc)
     except Exception:  # noqa: BLE001
         message = "<unprintable>"
-    return {
-        "type": mro[0],
-        "mro": mro,
-        "message": message[:_TEXT_CAP],
-        "traceback": _student_traceback(exc, submission),
-    }
+    return {"type": mro[0], "mro": mro, "message": message[:_TEXT_CAP],
+            "traceback": _student_traceback(exc, submission)}
 
 
 class _SubmissionFinder:
@@ -120,7 +135,7 @@ class _SubmissionFinder:
         return None
 
 
-def _load_module(submission: str, module: str):
+def load_module(submission: str, module: str):
     """Import ``<submission>/<module>.py`` as ``assignment.<module>``."""
     from grader.contract import TASKS
 
@@ -133,41 +148,22 @@ def _load_module(submission: str, module: str):
     return mod
 
 
-def _substitute_reference(mod, task: str, target: str) -> list[str]:
-    """Point the module's other SPEC functions at the reference's."""
+def substitute_helpers(mod, task: str, target: str, helpers: str | None) -> list[str]:
+    """Point the module's other student-API functions at the grader's oracles."""
     from grader.contract import POINTS
 
-    if task not in POINTS or task == "quiz":
+    if not helpers:
         return []
-    reference = importlib.import_module(f"reference.{task}")
+    oracles = importlib.import_module(helpers)
     replaced = []
     for name in POINTS[task]:
-        if name != target and hasattr(reference, name):
-            setattr(mod, name, getattr(reference, name))
+        if name != target and hasattr(oracles, name) and hasattr(mod, name):
+            setattr(mod, name, getattr(oracles, name))
             replaced.append(name)
     return replaced
 
 
-def _materialize(value):
-    """Turn the wire's Rng and Fn tags into the objects they stand for."""
-    import numpy as np
-
-    from grader import testfns, wire
-
-    if isinstance(value, wire.Rng):
-        return np.random.default_rng(list(value.seed))
-    if isinstance(value, wire.Fn):
-        return testfns.make(value.name, value.params)
-    if isinstance(value, list):
-        return [_materialize(v) for v in value]
-    if isinstance(value, tuple):
-        return tuple(_materialize(v) for v in value)
-    if isinstance(value, dict):
-        return {k: _materialize(v) for k, v in value.items()}
-    return value
-
-
-def _array_leaves(value, path="args"):
+def _array_leaves(value, path):
     import numpy as np
 
     if isinstance(value, np.ndarray):
@@ -186,30 +182,30 @@ def _frameworks_loaded() -> list[str]:
     return sorted(m for m in FRAMEWORK_MODULES if m in sys.modules)
 
 
-_GUARDED_MODULES = ("builtins", "math", "numpy", "numpy.random", "numpy.linalg",
-                    "grader.wire", "grader.worker", "grader.extract", "grader.testfns")
+def _guarded_state() -> tuple[dict[str, dict], frozenset[str]]:
+    """Copies of the namespaces student code must not patch, and the names of the loaded
+    modules (to see the grader imported)."""
+    state = {name: vars(sys.modules[name]).copy() for name in GUARDED_MODULES
+             if name in sys.modules}
+    return state, frozenset(sys.modules)
 
 
-def _guarded_state() -> dict[tuple[str, str], int]:
-    """Identity of every attribute of the modules student code must not patch,
-    and (as ``(name, "")``) which of the grader's modules are loaded."""
-    state = {}
-    for name in _GUARDED_MODULES:
-        module = sys.modules.get(name)
-        if module is not None:
-            for attr, value in list(vars(module).items()):
-                state[(name, attr)] = id(value)
-    for name in list(sys.modules):
-        if name == "grader" or name.startswith("grader."):
-            state[(name, "")] = 0
-    return state
-
-
-def _tampered(before: dict[tuple[str, str], int]) -> list[str]:
-    now = _guarded_state()
-    changed = [f"{m}.{a}" for (m, a), ident in before.items() if a and now.get((m, a)) != ident]
-    imported = [f"{m} (imported the grader)" for (m, a) in now if not a and (m, a) not in before]
+def _tampered(before) -> list[str]:
+    spaces, modules = before
+    now, loaded = _guarded_state()
+    changed = []
+    for name, space in spaces.items():
+        current = now.get(name, {})
+        if current == space:  # identical objects compare equal at once
+            continue
+        changed += [f"{name}.{attr}" for attr, value in space.items()
+                    if current.get(attr, _MISSING) is not value]
+    imported = [f"{m} (imported the grader)" for m in loaded - modules
+                if m == "grader" or m.startswith("grader.")]
     return sorted(changed) + sorted(imported)
+
+
+_MISSING = object()
 
 
 def _tamper_report(names: list[str], when: str) -> dict:
@@ -219,13 +215,14 @@ def _tamper_report(names: list[str], when: str) -> dict:
                        "NumPy, builtins or the grader earns no points", "traceback": ""}
 
 
-def _call(target, request: dict, submission: str) -> dict:
+def call_target(target, request: dict, submission: str) -> dict:
     import numpy as np
 
     from grader import extract
+    from grader.materialize import materialize
 
-    args = _materialize(request.get("args", []))
-    kwargs = _materialize(request.get("kwargs", {}))
+    args = materialize(request.get("args", []))
+    kwargs = materialize(request.get("kwargs", {}))
     watched = list(_array_leaves([args, kwargs], "input"))
     copies = [(path, arr.copy()) for path, arr in watched]
     loaded_before = _frameworks_loaded()
@@ -234,6 +231,8 @@ def _call(target, request: dict, submission: str) -> dict:
         warnings.simplefilter("always")
         try:
             value = target(*args, **kwargs)
+            aliased = [f"{out} ~ {inp}" for out, arr in _array_leaves(value, "output")
+                       for inp, given in watched if np.shares_memory(arr, given)]
             post = request.get("post")
             if post:
                 value = extract.EXTRACTORS[post](value)
@@ -253,6 +252,7 @@ def _call(target, request: dict, submission: str) -> dict:
         "status": "ok",
         "value": value,
         "mutated": mutated,
+        "aliased": aliased,
         "warnings": [
             {"category": w.category.__name__, "message": str(w.message)[:_TEXT_CAP]}
             for w in caught
@@ -261,14 +261,22 @@ def _call(target, request: dict, submission: str) -> dict:
     }
 
 
-def serve(args: argparse.Namespace) -> int:
-    from grader import wire
+def serve(spec: dict, proto_in_fd: int, proto_out_fd: int) -> int:
+    """Run one worker: ``spec`` says what to load; frames travel on the two descriptors."""
+    from grader import sandbox, wire
 
-    proto_in, proto_out = _protocol_streams()
-    _limit_resources(args.memory_mb, args.cpu_s, args.file_mb)
+    scratch = spec["scratch"]
+    os.chdir(scratch)
+    os.environ.clear()
+    os.environ.update(sandbox.worker_env(scratch))
+    proto_in, proto_out, capture = _streams(proto_in_fd, proto_out_fd, scratch)
+    sandbox.set_limits(spec["memory_mb"], spec["cpu_s"], spec["file_mb"])
     sys.dont_write_bytecode = True
 
     def send(message: dict) -> None:
+        output = capture.take()
+        if output:
+            message = {**message, "output": output}
         try:
             wire.write_frame(proto_out, message)
         except wire.WireError as exc:
@@ -278,26 +286,30 @@ def serve(args: argparse.Namespace) -> int:
     import numpy.linalg  # noqa: F401
     import numpy.random  # noqa: F401
 
-    from grader import contract, extract, testfns  # noqa: F401 - guarded from here on
+    from grader import contract, extract, materialize, testfns  # noqa: F401 - guarded
 
+    if spec.get("helpers"):
+        importlib.import_module(spec["helpers"])
+    send({"status": "alive", "pid": os.getpid()})
     guarded = _guarded_state()
+    submission, module_name, target_name = spec["submission"], spec["task"], spec["target"]
     try:
-        module = _load_module(args.submission, args.module)
+        module = load_module(submission, module_name)
         frameworks_at_import = _frameworks_loaded()
     except BaseException as exc:  # noqa: BLE001 - SyntaxError, SystemExit, anything
-        send({"status": "import_error", **_exception_report(exc, args.submission)})
+        send({"status": "import_error", **_exception_report(exc, submission)})
         return 0
     tampered = _tampered(guarded)
     if tampered:
         send({"status": "import_error", **_tamper_report(tampered, "when imported")})
         return 0
-    if not hasattr(module, args.target):
-        send({"status": "missing", "message": f"{args.module}.py defines no {args.target!r}"})
+    if not hasattr(module, target_name):
+        send({"status": "missing", "message": f"{module_name}.py defines no {target_name!r}"})
         return 0
-    replaced = _substitute_reference(module, args.task, args.target) if args.substitute else []
+    replaced = substitute_helpers(module, module_name, target_name, spec.get("helpers"))
     send({"status": "ready", "replaced": replaced, "frameworks_at_import": frameworks_at_import})
 
-    target = getattr(module, args.target)
+    target = getattr(module, target_name)
     while True:
         try:
             request = wire.read_frame(proto_in)
@@ -307,14 +319,14 @@ def serve(args: argparse.Namespace) -> int:
         if op == "exit":
             return 0
         if op == "value":
-            send({"status": "ok", "value": getattr(module, args.target, None), "mutated": [],
-                  "warnings": [], "frameworks_loaded": []})
+            send({"status": "ok", "value": getattr(module, target_name, None), "mutated": [],
+                  "aliased": [], "warnings": [], "frameworks_loaded": []})
         elif op == "call":
             if not callable(target):
                 send({"status": "raised", "type": "TypeError", "mro": ["TypeError"],
-                      "message": f"{args.target} is not callable", "traceback": ""})
+                      "message": f"{target_name} is not callable", "traceback": ""})
             else:
-                reply = _call(target, request, args.submission)
+                reply = call_target(target, request, submission)
                 send(reply)
                 if reply.get("fatal"):
                     return 0  # patched state must not leak into the next call
@@ -323,18 +335,12 @@ def serve(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="grader-worker")
-    parser.add_argument("--submission", required=True)
-    parser.add_argument("--task", required=True)
-    parser.add_argument("--module", required=True)
-    parser.add_argument("--target", required=True)
-    parser.add_argument("--substitute", action="store_true")
-    parser.add_argument("--memory-mb", type=int, default=0)
-    parser.add_argument("--cpu-s", type=int, default=0)
-    parser.add_argument("--file-mb", type=int, default=16)
-    args = parser.parse_args(argv)
-    args.submission = os.path.realpath(args.submission)
-    return serve(args)
+    """A cold worker (no fork server): ``python -m grader.worker '<spec as JSON>'``."""
+    argv = sys.argv[1:] if argv is None else argv
+    spec = json.loads(argv[0])
+    for name in spec.get("preload", ()):
+        importlib.import_module(name)
+    return serve(spec, 0, 1)
 
 
 if __name__ == "__main__":

@@ -1,37 +1,44 @@
-"""Shared fixtures: grade real submissions made from the reference.
+"""Shared fixtures: submissions made from the reference, graded in-process or end to end.
 
 A *broken submission* is a copy of ``reference/`` whose module for one task
 gets extra source appended that redefines one function; grading it must cost
 points in that function's checks and nowhere else.
+
+Two ways to grade: :func:`grade` runs the batteries in this process with the
+stand-in pool of ``standin.py`` (fast; for banks of broken maths), and
+:func:`grade_cli` runs ``python -m grader check`` in a subprocess, with real
+warm workers and the sandbox (for the pipeline, hostile code, the CLI).
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
 import textwrap
 from pathlib import Path
 
 import pytest
-from hypothesis import settings
 
-from grader.checks import all_checks
 from grader.contract import TASKS
+from grader.grading import Extra, load_batteries
 from grader.runner import RunOptions, run
+from grader.sandbox import Limits
 from grader.submission import locate
+from standin import InProcessPool
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 ROOT = Path(__file__).resolve().parent.parent
 REFERENCE = ROOT / "reference"
 STUBS = ROOT / "assignment"
 
-settings.register_profile("ci", derandomize=True, database=None, deadline=None)
-settings.load_profile("ci")
-
 
 def make_submission(directory: Path, overrides: dict[str, str] | None = None,
-                    replace: dict[str, str] | None = None) -> Path:
+                    replace: dict[str, str] | None = None, base: Path = REFERENCE) -> Path:
     """A copy of the reference in ``directory``.
 
     ``overrides`` maps a task to source appended to its module (redefining
@@ -39,7 +46,7 @@ def make_submission(directory: Path, overrides: dict[str, str] | None = None,
     """
     directory.mkdir(parents=True, exist_ok=True)
     for task in TASKS:
-        shutil.copy(REFERENCE / f"{task}.py", directory / f"{task}.py")
+        shutil.copy(base / f"{task}.py", directory / f"{task}.py")
     for task, source in (overrides or {}).items():
         with open(directory / f"{task}.py", "a", encoding="utf-8") as fh:
             fh.write("\n\n# --- deliberately broken ---\n" + textwrap.dedent(source) + "\n")
@@ -48,12 +55,28 @@ def make_submission(directory: Path, overrides: dict[str, str] | None = None,
     return directory
 
 
-def grade(path: Path, tasks=TASKS, seed: int = 0, **limits):
-    """Grade ``path`` in-process (student code still runs in workers)."""
-    from grader.sandbox import Limits
+def grade(path: Path, tasks=TASKS, seed: int = 0, extra: Extra = Extra(), functions=None,
+          **limits):
+    """Grade ``path`` in this process through the stand-in pool."""
+    options = RunOptions(seed=seed, tasks=tuple(tasks), jobs=1, limits=Limits(**limits),
+                         functions=functions)
+    return run(locate(str(path)), load_batteries(tuple(tasks), extra), options,
+               InProcessPool())
 
-    options = RunOptions(seed=seed, tasks=tuple(tasks), jobs=2, limits=Limits(**limits))
-    return run(locate(str(path)), all_checks(), options)
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None,
+            timeout: float = 600) -> subprocess.CompletedProcess:
+    """``python -m grader ARGS`` in a subprocess."""
+    full_env = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    return subprocess.run([sys.executable, "-m", "grader", *args], cwd=cwd or ROOT,
+                          env=full_env, capture_output=True, text=True, timeout=timeout)
+
+
+def grade_cli(path: Path, *args: str, env: dict | None = None) -> dict:
+    """The JSON report of ``grader check PATH ARGS`` run in a subprocess (exit 0 expected)."""
+    proc = run_cli("check", str(path), "--format", "json", "--no-cache", *args, env=env)
+    assert proc.returncode == 0, (proc.returncode, proc.stderr[-3000:])
+    return json.loads(proc.stdout)
 
 
 def lost(report) -> dict[str, list[str]]:

@@ -8,25 +8,29 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from grader.reporters import FORMATS, render
-from grader.results import CheckResult, Report, TaskResult
+from grader.reporters import FILES, FORMATS, render
+from grader.results import CheckResult, Report, TaskResult, report_from_dict
+
+
+def _check(id_, status, units, max_units, message="", hint="", kind="unit", **kw):
+    return CheckResult(id_, id_.split(".")[1], kind, status, units, max_units, message, hint,
+                       **kw)
 
 
 def _report() -> Report:
     checks = (
-        CheckResult("diagnostics.diagnose.verdicts", "diagnose", "property", "passed", 1.5, 1.5),
-        CheckResult("diagnostics.diagnose.invalid_input", "diagnose", "unit", "failed", 0.0, 1.5,
-                    "diagnose([1.0], ratio=100) should raise ValueError; it returned 'healthy'",
-                    "Check the length of grad_norms first."),
-        CheckResult("diagnostics.relative_error.values", "relative_error", "unit", "error",
-                    0.0, 2.0, "relative_error(...) raised ZeroDivisionError: division by zero"),
-        CheckResult("diagnostics.clip_by_global_norm.values", "clip_by_global_norm", "unit",
-                    "timeout", 0.0, 4.0, "took longer than 20 s"),
-        CheckResult("diagnostics.numerical_gradient.values", "numerical_gradient", "unit",
-                    "not_attempted", 0.0, 3.0, "numerical_gradient still raises "
-                    "NotImplementedError"),
-        CheckResult("diagnostics.mlp_gradient_norms.torch_parity", "mlp_gradient_norms",
-                    "parity", "skipped", 0.0, 5.0, "torch is not installed"),
+        _check("diagnostics.diagnose.boundaries", "passed", 15000, 15000, kind="property"),
+        _check("diagnostics.diagnose.invalid_inputs", "failed", 0, 15000,
+               "diagnose([1.0], ratio=100) should raise ValueError; it returned 'healthy'",
+               "Check the length of grad_norms first."),
+        _check("diagnostics.relative_error.formula", "error", 0, 20000,
+               "relative_error(...) raised ZeroDivisionError: division by zero"),
+        _check("diagnostics.clip_by_global_norm.values", "timeout", 0, 40000,
+               "took longer than 20 s"),
+        _check("diagnostics.numerical_gradient.centred", "not_attempted", 0, 30000,
+               "numerical_gradient still raises NotImplementedError"),
+        _check("diagnostics.mlp_gradient_norms.values", "skipped", 0, 50000,
+               "torch is not installed", kind="parity"),
     )
     return Report("sub", 0, (TaskResult("diagnostics", checks),), 1.25,
                   {"python": "3.11", "numpy": "2", "torch": None, "tensorflow": None})
@@ -34,32 +38,47 @@ def _report() -> Report:
 
 def test_results_validate_their_fields():
     with pytest.raises(ValueError):
-        CheckResult("a.b.c", "b", "unit", "great", 0, 1)
+        _check("diagnostics.diagnose.x", "great", 0, 1)
     with pytest.raises(ValueError):
-        CheckResult("a.b.c", "b", "unit", "passed", 2, 1)
+        _check("diagnostics.diagnose.x", "passed", 2, 1)
+    with pytest.raises(ValueError):
+        _check("diagnostics.diagnose.x", "failed", 1, 1)
 
 
-def test_scores_add_up():
+def test_scores_add_up_exactly():
     r = _report()
     assert r.score == 1.5 and r.max_score == 17.0
+    data = json.loads(render(r, "json"))
+    assert sum(c["max_score"] for t in data["tasks"] for c in t["checks"]) == 17.0
 
 
-def test_json_is_the_spec_report():
+def test_json_is_the_spec_report_and_reads_back():
     data = json.loads(render(_report(), "json"))
     assert data["schema"] == "grader-report/1"
     assert data["versions"]["torch"] is None
     check = data["tasks"][0]["checks"][1]
     assert check["hint"] == "Check the length of grad_norms first."
     assert check["message"].startswith("diagnose([1.0]")
+    assert set(check) >= {"id", "function", "kind", "status", "score", "max_score",
+                          "message", "hint"}
+    assert report_from_dict(data).to_dict() == data
 
 
-def test_junit_maps_statuses():
+def test_junit_maps_statuses_and_points():
     root = ET.fromstring(render(_report(), "junit"))
     cases = {c.get("name"): c for c in root.iter("testcase")}
-    assert cases["diagnostics.diagnose.invalid_input"].find("failure") is not None
-    assert cases["diagnostics.relative_error.values"].find("error") is not None
+    assert cases["diagnostics.diagnose.invalid_inputs"].find("failure") is not None
+    assert cases["diagnostics.relative_error.formula"].find("error") is not None
     assert cases["diagnostics.clip_by_global_norm.values"].find("error") is not None
-    assert cases["diagnostics.numerical_gradient.values"].find("skipped") is not None
+    # a stub still raising NotImplementedError is red in CI, not skipped
+    assert cases["diagnostics.numerical_gradient.centred"].find("failure") is not None
+    assert cases["diagnostics.mlp_gradient_norms.values"].find("skipped") is not None
+    props = {p.get("name"): p.get("value")
+             for p in cases["diagnostics.diagnose.boundaries"].iter("property")}
+    assert props == {"score": "1.5", "max_score": "1.5"}
+    suite_props = {p.get("name"): p.get("value")
+                   for p in root.find("testsuite").find("properties").findall("property")}
+    assert suite_props["max_score"] == "17"
 
 
 def test_csv_has_one_row_per_check():
@@ -69,16 +88,41 @@ def test_csv_has_one_row_per_check():
 
 def test_gradescope_results():
     data = json.loads(render(_report(), "gradescope"))
-    assert data["score"] == 1.5 and len(data["tests"]) == 6
-    assert "Hint: Check the length" in data["tests"][1]["output"]
+    tests = [t for t in data["tests"] if t["visibility"] != "hidden"]
+    assert data["score"] == 1.5 and len(tests) == 6
+    assert "**Hint:** Check the length" in tests[1]["output"]
+    assert tests[1]["name"] == "diagnose: invalid inputs" and tests[1]["number"] == "1.1.2"
+    assert tests[1]["tags"] == ["diagnostics", "unit"] and tests[1]["output_format"] == "md"
+    assert sum(t["max_score"] for t in data["tests"]) == 17.0
+    assert data["extra_data"]["seed"] == 0
+
+
+def test_classroom_results():
+    data = json.loads(render(_report(), "classroom"))
+    assert data["version"] == 1 and data["status"] == "fail" and data["max_score"] == 17.0
+    assert [t["status"] for t in data["tests"]][:3] == ["pass", "fail", "error"]
+
+
+def test_markdown_summary():
+    text = render(_report(), "markdown")
+    assert text.startswith("## Score: 1.5 / 17")
+    assert "| | `diagnose` | 1.5 / 3 |" in text
+    assert "**Hint:** Check the length" in text
 
 
 def test_text_report_shows_problems_and_hints():
     text = render(_report(), "text")
-    assert "What to look at" in text and "hint: Check the length" in text
-    assert "still raises NotImplementedError" in text
+    assert "Details" in text and "hint: Check the length" in text
+    assert "not attempted: still raises NotImplementedError" in text
     assert "Score: 1.5 / 17" in text
 
 
-def test_every_format_is_registered():
-    assert set(FORMATS) == {"text", "json", "junit", "csv", "gradescope"}
+def test_points_print_with_at_most_two_decimals():
+    checks = (_check("initializers.compute_fans.torch_layout", "passed", 140417, 140417),)
+    report = Report("s", 0, (TaskResult("initializers", checks),), 0.1)
+    assert "14.04 / 14.04" in render(report, "text")
+
+
+def test_every_format_is_registered_with_a_file_name():
+    assert set(FORMATS) == set(FILES) == {"text", "json", "junit", "csv", "gradescope",
+                                          "markdown", "html", "classroom"}

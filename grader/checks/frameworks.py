@@ -1,4 +1,4 @@
-"""Checks of frameworks.py (SPEC §4): He initialisation in PyTorch and in Keras.
+"""Checks of frameworks.py (the seed's Q7): He initialisation in PyTorch and in Keras.
 
 The student's model is built in the worker and converted there to plain data
 (``grader.extract``): its layers found by type, their weights as float64
@@ -42,11 +42,12 @@ from functools import lru_cache, partial
 
 import numpy as np
 
+from grader.battery import Battery, Profile
 from grader.check import Check, CheckFailed, describe
 from grader.extract import probe_batch
 from grader.student import StudentRaised
 
-__all__ = ["CHECKS", "ARCHITECTURE", "variance_bounds_chi2", "variance_bounds_truncated", "tail_minimum"]
+__all__ = ["BATTERY", "variance_bounds_chi2", "variance_bounds_truncated", "tail_minimum"]
 
 _SHAPES = ((100, 64), (64, 10))  # (fan_in, units) of the two layers
 _N_PARAMS = 100 * 64 + 64 + 64 * 10 + 10
@@ -54,7 +55,7 @@ _TRUNC = 0.87962566103423978  # std of a standard normal truncated at +-2
 _TAIL = 2.5e-10  # per tail, per layer, for the chi-square test
 _SIDE = 5e-10  # per side, per layer, for the other tests
 _PROBE_RTOL = 1e-4
-_TIMEOUT = 120.0
+_TIMEOUT = 30.0  # a model builds in ~0.2 s in a warm worker; wide for a cold one
 
 
 # -- statistics -------------------------------------------------------------
@@ -424,29 +425,33 @@ def _make(function: str, framework: str) -> tuple[Check, ...]:
     requires = ("torch",) if framework == "torch" else ("tensorflow",)
     prefix = f"frameworks.{function}"
 
-    def check(prop, kind, run, weight):
+    def check(prop, kind, run, weight, gated=False):
         return Check(f"{prefix}.{prop}", kind, run, weight=weight, requires=requires,
-                     timeout_s=_TIMEOUT)
+                     timeout_s=_TIMEOUT, gated=gated)
 
     checks = [
         check("architecture", "unit",
               _torch_architecture if framework == "torch" else _keras_architecture, 1.5),
     ]
     if framework == "keras":
-        checks.append(check("no_warning", "unit", _no_warning, 1.0))
+        checks.append(check("no_warning", "unit", _no_warning, 1.0, gated=True))
     checks += [
         check("he_variance", "statistical", partial(_he_variance, framework=framework), 1.5),
         check("normal_tails" if framework == "torch" else "truncated_normal", "statistical",
               partial(_tails, framework=framework), 0.75 if framework == "torch" else 1.0),
-        check("zero_bias", "unit", partial(_zero_bias, framework=framework), 0.75),
-        check("deterministic", "unit", partial(_deterministic, framework=framework), 1.0),
+        check("zero_bias", "unit", partial(_zero_bias, framework=framework), 0.75, gated=True),
+        check("deterministic", "unit", partial(_deterministic, framework=framework), 1.0,
+              gated=True),
     ]
     return tuple(checks)
 
 
-#: the architecture check of each function, also its gate (``grader.gates``)
-ARCHITECTURE = {"build_torch_model": _torch_architecture,
-                "build_keras_model": _keras_architecture}
-
-CHECKS: tuple[Check, ...] = (_make("build_torch_model", "torch")
-                             + _make("build_keras_model", "keras"))
+#: the architecture check of each function is also its gate
+BATTERY = Battery(
+    task="frameworks",
+    checks=_make("build_torch_model", "torch") + _make("build_keras_model", "keras"),
+    gates={"build_torch_model": _torch_architecture,
+           "build_keras_model": _keras_architecture},
+    profile=Profile(preload=("numpy", "torch", "tensorflow", "keras"), memory_factor=4.0,
+                    start_timeout_s=30.0, priority=1),
+)

@@ -1,4 +1,4 @@
-"""``<task>.<function>.numpy_only``: the NumPy-only rule of SPEC §1–3.
+"""``<task>.<function>.numpy_only``: the NumPy-only rule of the NumPy tasks.
 
 A function fails when its own code uses torch, TensorFlow, Keras or JAX:
 an import inside it, a name the module bound by importing from them, an
@@ -8,6 +8,8 @@ first called once on a valid input, so a stub that still raises
 ``NotImplementedError`` is ``not_attempted`` and code that crashes is an
 error, never a pass; and the check is gated (``grader.gates``): it earns its
 points only once the function gives a correct result on basic inputs.
+
+A NumPy task's battery adds these checks with :func:`numpy_only_checks`.
 """
 from __future__ import annotations
 
@@ -16,11 +18,10 @@ import threading
 from functools import partial
 
 from grader.check import Check, CheckFailed
-from grader.contract import FRAMEWORK_MODULES, NUMPY_ONLY_TASKS, POINTS
-from grader.gates import smoke_inputs
+from grader.contract import FRAMEWORK_MODULES
 from grader.student import StudentRaised, module_source
 
-__all__ = ["CHECKS", "framework_uses"]
+__all__ = ["numpy_only_checks", "framework_uses"]
 
 
 def _root(name: str) -> str:
@@ -82,8 +83,8 @@ def framework_uses(source: str, function: str) -> list[str]:
     return sorted(set(uses), key=lambda u: int(u.split(":")[0].split()[1]))
 
 
-def _numpy_only(function: str, student, rng) -> str:
-    args, kwargs = smoke_inputs()[function][0]
+def _numpy_only(function: str, call, student, rng) -> str:
+    args, kwargs = call
     result = student.call(*args, **kwargs)
     if result.raised is not None:
         raise StudentRaised(result.raised, f"{function} on a valid input")
@@ -103,7 +104,8 @@ def _numpy_only(function: str, student, rng) -> str:
     return ""
 
 
-CHECKS: tuple[Check, ...] = tuple(
-    Check(f"{task}.{function}.numpy_only", "unit", partial(_numpy_only, function), weight=0.5)
-    for task in NUMPY_ONLY_TASKS for function in POINTS[task]
-)
+def numpy_only_checks(task: str, smoke: dict) -> tuple[Check, ...]:
+    """One gated ``numpy_only`` check per function of ``smoke`` (function -> calls)."""
+    return tuple(Check(f"{task}.{function}.numpy_only", "unit",
+                       partial(_numpy_only, function, calls[0]), weight=0.5, gated=True)
+                 for function, calls in smoke.items())

@@ -1,25 +1,27 @@
-"""Checks of quiz.py (SPEC §5): ``quiz.qN.answer``, one per question.
+"""Checks of quiz.py: ``quiz.qN.answer``, one per question.
 
-The student's ``ANSWERS`` dict is read in the worker; each check grades one
-entry against ``grader.quiz_key``, which holds salted hashes and formulas,
-never the answers themselves. Feedback says right or wrong and where in the
-reference to read, never the answer.
+The student's ``ANSWERS`` dict is read in the worker. Every check first
+checks that its answer is well formed for its question's kind
+(``grader.quiz_format``), then grades it against the answer key
+(``grader.quiz_key``) when the grader has one. The student release has no
+key: there a well-formed answer is ``skipped`` ("graded when you submit")
+and the local report says how many points wait for submission. Feedback
+says right or wrong and where to read, never the answer.
 
-Answers are normalised kindly before they are compared:
+Answers are read kindly but by their kind:
 
-* single choice: a string, case and surrounding whitespace ignored, and
-  ``"(b)"``, ``"b)"``, ``"b."``, ``"[b]"`` read as ``"b"``;
-* multi-select: a set, frozenset, list or tuple of strings, each compared
+* single choice: a string holding one letter, case and surrounding
+  whitespace ignored, and ``"(b)"``, ``"b)"``, ``"b."``, ``"[b]"`` read as
+  ``"b"``;
+* multi-select: a set (or list, tuple, frozenset) of strings, each compared
   case-insensitively with spaces and hyphens read as underscores
   (``"Leaky ReLU"`` is ``leaky_relu``); duplicates do not matter. All or
   nothing: the exact set earns the question's points, anything else 0, and
   the message says how many options are classified wrongly, not which;
-* numeric: an int or float (NumPy scalars too), or a string holding a plain
-  number such as ``"0.5"`` or ``"3.2e9"``; expressions in strings (``"2**3"``)
-  are not evaluated. Correct within the relative tolerance
-  ``grader.quiz_key.TOLERANCE`` (``|given - correct| <= 1e-3 * |correct|``).
+* numeric: an int or float (NumPy scalars too), not a string, as the stub
+  asks. Correct within the relative tolerance ``grader.quiz_format.TOLERANCE``.
 
-An answer of the wrong kind (a set for a letter, a list for a number, ...)
+An answer of the wrong kind (a set for a letter, a string for a number, ...)
 fails with a message that names the kind expected; ``None`` (the stub) is
 ``not_attempted``.
 """
@@ -27,20 +29,22 @@ from __future__ import annotations
 
 import math
 from functools import partial
+from types import ModuleType
 
 import numpy as np
 
-from grader import quiz_key
-from grader.check import Check, CheckFailed, describe
+from grader import quiz_format
+from grader.battery import Battery
+from grader.check import Check, CheckFailed, CheckSkipped, describe
 from grader.contract import QUIZ_QUESTIONS
 from grader.student import StudentNotImplemented
 
-__all__ = ["CHECKS", "normalise_letter", "normalise_names", "parse_number"]
+__all__ = ["battery", "normalise_letter", "normalise_names", "parse_number"]
 
 _KIND_TEXT = {
     "single_choice": 'a single choice: one letter as a string, such as "c"',
     "multi_select": 'a multi-select: a set of option names, such as {"relu", "linear"}',
-    "numeric": "numeric: a number (int or float), such as 0.5 or 3.2e9",
+    "numeric": "numeric: a number (int or float, not a string), such as 0.5 or 3.2e9",
 }
 
 
@@ -68,7 +72,7 @@ def normalise_names(value: object) -> frozenset[str]:
 
 
 def parse_number(value: object) -> float:
-    """An int, float, NumPy scalar or numeric string -> float (no evaluation)."""
+    """An int, float or NumPy real scalar -> float; a string or anything else is wrong."""
     if isinstance(value, (bool, np.bool_)):
         raise _WrongKind(describe(value))
     if isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind in "iuf":
@@ -76,13 +80,8 @@ def parse_number(value: object) -> float:
     if isinstance(value, (int, float, np.integer, np.floating)):
         return float(value)
     if isinstance(value, str):
-        try:
-            return float(value.strip())
-        except ValueError:
-            raise _WrongKind(
-                f"the string {value!r:.60}, which is not a plain number (expressions in "
-                "strings are not evaluated: write it without quotes, e.g. 2 ** 3 or "
-                "math.sqrt(2))") from None
+        raise _WrongKind(f"the string {value!r:.60}: write the number without quotes (an "
+                         "expression such as 2 / 3 or math.sqrt(2) is fine)")
     raise _WrongKind(describe(value))
 
 
@@ -102,25 +101,27 @@ def _answer(student, question: str) -> object:
 
 
 def _wrong(question: str, what: str) -> CheckFailed:
-    return CheckFailed(f"{question}: {what}", f"Read {quiz_key.READ[question]}.")
+    return CheckFailed(f"{question}: {what}", f"Read {quiz_format.READ[question]}.")
 
 
-def _single_choice(question: str, value: object) -> str:
+def _single_choice(question: str, value: object, key) -> str:
     letter = normalise_letter(value)
-    options = quiz_key.OPTIONS[question]
+    options = quiz_format.OPTIONS[question]
     if letter not in options:
         raise CheckFailed(
             f"{question} is a single choice: answer one of the letters "
             f"{', '.join(options)}; got {value!r:.60}",
             'Write one letter as a string, e.g. "c".')
-    if not quiz_key.choice_is(question, letter):
+    if key is None:
+        return f"({letter})"
+    if not key.choice_is(question, letter):
         raise _wrong(question, f"({letter}) is not the right answer")
     return "correct"
 
 
-def _multi_select(question: str, value: object) -> str:
+def _multi_select(question: str, value: object, key) -> str:
     names = normalise_names(value)
-    options = quiz_key.OPTIONS[question]
+    options = quiz_format.OPTIONS[question]
     unknown = sorted(names - set(options))
     if unknown:
         raise CheckFailed(
@@ -128,8 +129,9 @@ def _multi_select(question: str, value: object) -> str:
             f"{'is not an option' if len(unknown) == 1 else 'are not options'}; "
             f"the options are {', '.join(options)}",
             "Answer with a set of the option names exactly as the question lists them.")
-    wrong = sum((name in names) != quiz_key.option_is_selected(question, name)
-                for name in options)
+    if key is None:
+        return "{" + ", ".join(sorted(names)) + "}"
+    wrong = sum((name in names) != key.option_is_selected(question, name) for name in options)
     if wrong:
         raise _wrong(
             question,
@@ -140,12 +142,14 @@ def _multi_select(question: str, value: object) -> str:
     return "correct"
 
 
-def _numeric(question: str, value: object) -> str:
+def _numeric(question: str, value: object, key) -> str:
     given = parse_number(value)
     if not math.isfinite(given):
         raise CheckFailed(f"{question} should be a finite number; got {given}")
-    correct = quiz_key.numeric_value(question)
-    tol = quiz_key.TOLERANCE
+    if key is None:
+        return f"{given:.6g}"
+    correct = key.numeric_value(question)
+    tol = quiz_format.TOLERANCE
     if abs(given - correct) > tol * abs(correct):
         raise _wrong(question, f"{given:.6g} is not the right value (accepted within a "
                                f"relative tolerance of {tol:g})")
@@ -156,17 +160,26 @@ _GRADE = {"single_choice": _single_choice, "multi_select": _multi_select,
           "numeric": _numeric}
 
 
-def _check(student, rng, *, question: str) -> str:
+def _check(student, rng, *, question: str, key: ModuleType | None) -> str:
     """Grade ``ANSWERS[question]`` (see the module docstring for the rules)."""
     value = _answer(student, question)
-    kind = quiz_key.KIND[question]
+    kind = quiz_format.KIND[question]
     try:
-        return _GRADE[kind](question, value)
+        verdict = _GRADE[kind](question, value, key)
     except _WrongKind as exc:
         raise CheckFailed(f"{question} is {_KIND_TEXT[kind]}; got {exc}",
                           "Use the answer format described at the top of quiz.py.") from None
+    if key is None:
+        raise CheckSkipped(f"{question}: your answer {verdict} is well formed; it is graded "
+                           "when you submit", pending=True)
+    return verdict
 
 
-CHECKS: tuple[Check, ...] = tuple(
-    Check(f"quiz.{q}.answer", "unit", partial(_check, question=q)) for q in QUIZ_QUESTIONS
-)
+def battery(key: ModuleType | None) -> Battery:
+    """The quiz's battery, grading answers with ``key`` (None: their form only)."""
+    return Battery(
+        task="quiz",
+        checks=tuple(Check(f"quiz.{q}.answer", "unit", partial(_check, question=q, key=key))
+                     for q in QUIZ_QUESTIONS),
+        attribute="ANSWERS",
+    )

@@ -1,4 +1,4 @@
-"""The JSON report of SPEC §7."""
+"""The JSON report (the contract's report format, ``grader-report/1``)."""
 from __future__ import annotations
 
 import json

@@ -1,25 +1,41 @@
-"""JUnit XML (one test suite per task, one test case per check), via junitparser."""
+"""JUnit XML: one test suite per task, one test case per check, points in properties.
+
+A function that still raises ``NotImplementedError`` is a failure (a CI job on
+the untouched stubs is red); only checks the grader could not run here are
+``skipped``.
+"""
 from __future__ import annotations
 
 __all__ = ["render"]
 
 
 def render(report) -> str:
-    from junitparser import Error, Failure, JUnitXml, Skipped, TestCase, TestSuite
+    from junitparser import Error, Failure, JUnitXml, Properties, Property, Skipped, TestCase
+    from junitparser import TestSuite
+
+    from grader.reporters.text import fmt_points
 
     xml = JUnitXml("grader")
     for task in report.tasks:
         suite = TestSuite(task.name)
+        suite.add_property("score", fmt_points(task.units))
+        suite.add_property("max_score", fmt_points(task.max_units))
         for check in task.checks:
             case = TestCase(check.id, classname=f"{task.name}.{check.function}",
                             time=round(check.duration_s, 3))
-            text = check.message + (f"\nHint: {check.hint}" if check.hint else "")
+            props = Properties()
+            props.add_property(Property("score", fmt_points(check.units)))
+            props.add_property(Property("max_score", fmt_points(check.max_units)))
+            case.append(props)
+            text = "\n".join(part for part in (check.message, check.evidence and
+                                               f"Evidence: {check.evidence}", check.hint and
+                                               f"Hint: {check.hint}") if part)
             first = check.message.splitlines()[0] if check.message else check.status
-            if check.status == "failed":
-                case.result = [Failure(first, type_="failed")]
+            if check.status in ("failed", "not_attempted"):
+                case.result = [Failure(first, type_=check.status)]
             elif check.status in ("error", "timeout"):
                 case.result = [Error(first, type_=check.status)]
-            elif check.status in ("not_attempted", "skipped"):
+            elif check.status == "skipped":
                 case.result = [Skipped(first or check.status)]
             if text:
                 case.system_out = text

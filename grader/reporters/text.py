@@ -1,22 +1,50 @@
-"""The terminal report: per task, one line per function with its points and one
-line per check that did not pass; then the full messages and hints; then the
-score. Rendered with rich (colour on a terminal, plain text elsewhere)."""
+"""The terminal report: a summary that fits on a screen, then the details.
+
+Per task, one line per function with its points; under it, one line per
+check that did not pass (its first sentence), and one line saying how many
+properties wait for correct basic values. A module that does not import is
+said once, not once per check. Then the details of every problem: the whole
+message, the evidence, the hint, what the function printed. Then the score,
+and how many points wait for submission (the quiz in the student release).
+Rendered with rich (colour on a terminal, plain text elsewhere).
+"""
 from __future__ import annotations
 
 import io
 
-__all__ = ["render", "print_report"]
+__all__ = ["render", "print_report", "fmt_points"]
 
 _MARK = {"passed": ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "red"),
          "timeout": ("⏱", "red"), "not_attempted": ("·", "yellow"),
          "skipped": ("-", "dim")}
 
 
-def _by_function(task) -> dict[str, list]:
+def fmt_points(units: int) -> str:
+    """Points with at most two decimals: 14.04, 35, 0.5."""
+    text = f"{units / 10000:.2f}".rstrip("0").rstrip(".")
+    return text or "0"
+
+
+def _by_function(checks) -> dict[str, list]:
     groups: dict[str, list] = {}
-    for check in task.checks:
+    for check in checks:
         groups.setdefault(check.function, []).append(check)
     return groups
+
+
+def _waiting(c) -> bool:
+    return c.status == "failed" and c.message.startswith("waits for correct basic values")
+
+
+def _module_problem(task) -> str | None:
+    """The one message shared by every check of the task (a module that does not import)."""
+    messages = {c.message for c in task.checks if c.status != "skipped"}
+    statuses = {c.status for c in task.checks if c.status != "skipped"}
+    if len(messages) == 1 and statuses <= {"error", "timeout"}:
+        message = next(iter(messages))
+        if f"{task.name}.py" in message.split("\n", 1)[0]:
+            return message
+    return None
 
 
 def _function_mark(checks) -> tuple[str, str]:
@@ -27,60 +55,108 @@ def _function_mark(checks) -> tuple[str, str]:
         return _MARK["not_attempted"]
     if statuses <= {"skipped", "passed"}:
         return _MARK["skipped"]
+    if statuses & {"error", "timeout"} and not statuses & {"passed"}:
+        return _MARK["error"]
     return _MARK["failed"]
 
 
-def _first_line(text: str, width: int) -> str:
+def _first(text: str) -> str:
     line = text.splitlines()[0] if text else ""
-    return line if len(line) <= width else line[: width - 1] + "…"
+    return line
 
 
-def print_report(report, console) -> None:
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(1, width - 1)] + "…"
+
+
+def print_report(report, console, verbose: bool = False) -> None:
     from rich.text import Text
 
-    width = max(40, console.width - 8)
+    width = max(60, console.width)
+    details = []
     for task in report.tasks:
-        console.print(Text(f"{task.name}  {task.score:g} / {task.max_score:g}", style="bold"))
-        for function, checks in _by_function(task).items():
+        console.print(Text(f"{task.name}  {fmt_points(task.units)} / "
+                           f"{fmt_points(task.max_units)}", style="bold"))
+        module_problem = _module_problem(task)
+        if module_problem is not None:
+            mark, style = _MARK["error"]
+            line = Text(f"  {mark} {_clip(_first(module_problem), width - 4)}", style=style)
+            console.print(line)
+            console.print(Text(f"    every function of {task.name}.py earns 0 until it imports",
+                               style="dim"))
+            details.append((f"{task.name}.py", task.checks[0]))
+            console.print()
+            continue
+        for function, checks in _by_function(task.checks).items():
             mark, style = _function_mark(checks)
-            got, most = sum(c.score for c in checks), sum(c.max_score for c in checks)
+            got, most = sum(c.units for c in checks), sum(c.max_units for c in checks)
             line = Text(f"  {mark} ", style=style)
             line.append(f"{function:<22}", style="bold" if mark != "✓" else None)
-            line.append(f" {got:5.2f} / {most:5.2f}")
-            if all(c.status == "not_attempted" for c in checks):
-                why = checks[0].message or "not attempted"
+            line.append(f" {fmt_points(got):>5} / {fmt_points(most)}")
+            line.append(" " * (5 - len(fmt_points(most))))
+            if any(c.cached for c in checks):
+                line.append("  (cached)", style="dim")
+            statuses = {c.status for c in checks}
+            if statuses == {"not_attempted"}:
+                why = _first(checks[0].message)
                 why = why[len(function) + 1:] if why.startswith(function + " ") else why
-                line.append(f"  {why}", style="yellow")
+                line.append(f"  not attempted: {_clip(why, width - 50)}", style="yellow")
+            elif statuses <= {"skipped"}:
+                line.append(f"  {_clip(_first(checks[0].message), width - 40)}", style="dim")
             console.print(line)
-            if all(c.status in ("passed", "not_attempted") for c in checks):
+            if statuses <= {"passed", "not_attempted", "skipped"} and not verbose:
                 continue
+            waiting = [c for c in checks if _waiting(c)]
             for c in checks:
                 if c.status == "passed":
+                    if verbose and c.message:
+                        console.print(Text(f"      ✓ {c.prop}: {_clip(c.message, width - 12)}",
+                                           style="dim"))
+                    continue
+                if _waiting(c) or c.status in ("not_attempted", "skipped"):
                     continue
                 m, s = _MARK[c.status]
-                detail = Text(f"      {m} {c.id.split('.', 2)[2]}: ", style=s)
-                detail.append(_first_line(c.message or c.status, width - len(detail)))
+                detail = Text(f"      {m} {c.prop}: ", style=s)
+                detail.append(_clip(_first(c.message or c.status), width - len(detail)))
                 console.print(detail, overflow="ellipsis", no_wrap=True)
+                details.append((c.id, c))
+            if waiting:
+                n = len(waiting)
+                console.print(Text(f"      … {n} more check{'s' if n > 1 else ''} "
+                                   f"({', '.join(c.prop for c in waiting)}) earn points once "
+                                   "the basic values are right", style="dim"))
         console.print()
-    problems = [c for c in report.checks if c.status in ("failed", "error", "timeout")]
-    if problems:
-        console.print(Text("What to look at", style="bold"))
-        for c in problems:
-            console.print(Text(f"{c.id} ({c.status})", style="red"))
+    if details:
+        console.print(Text("Details", style="bold underline"))
+        for name, c in details:
+            console.print(Text(f"{name} ({c.status})", style="bold red"))
             console.print(Text("  " + c.message.replace("\n", "\n  ")))
+            if c.evidence:
+                console.print(Text(f"  evidence: {c.evidence}", style="dim"))
             if c.hint:
-                console.print(Text("  hint: " + c.hint, style="cyan"))
+                console.print(Text(f"  hint: {c.hint}", style="cyan"))
+            if c.output:
+                console.print(Text("  it printed:", style="dim"))
+                console.print(Text("    " + c.output.replace("\n", "\n    "), style="dim"))
         console.print()
     for note in report.notes:
         console.print(Text(f"note: {note}", style="dim"))
-    console.print(Text(f"Score: {report.score:g} / {report.max_score:g}  "
-                       f"(seed {report.seed}, {report.duration_s:.1f} s)", style="bold"))
+    for module, origin in sorted(report.sources.items()):
+        console.print(Text(f"note: {module}.py came from {origin}", style="dim"))
+    pending = report.pending_units
+    line = Text(f"Score: {fmt_points(report.units)} / {fmt_points(report.max_units)}",
+                style="bold")
+    if pending:
+        line.append(f"  ({fmt_points(pending)} more points are graded when you submit)",
+                    style="bold yellow")
+    line.append(f"  (seed {report.seed}, {report.duration_s:.1f} s)", style="dim")
+    console.print(line)
 
 
-def render(report) -> str:
+def render(report, verbose: bool = False) -> str:
     from rich.console import Console
 
     buf = io.StringIO()
     print_report(report, Console(file=buf, width=100, no_color=True, force_terminal=False,
-                                 highlight=False))
+                                 highlight=False), verbose=verbose)
     return buf.getvalue()

@@ -1,30 +1,22 @@
-"""Deliberately broken (and deliberately different but correct) initializers.py functions.
+"""Deliberately broken initializers.py functions: each redefines one function of a copy of the reference.
 
-Each entry of :data:`BROKEN` is source appended to a copy of the reference
-module; it redefines exactly one SPEC function, which must then lose points in
-its own checks and nowhere else. Module-level names of the reference
-(``np``, ``math``, ``compute_fans``, ``calculate_gain``, ``_as_shape``,
-``_generator``, ``TRUNCATED_NORMAL_STD``, ...) are available to the sources.
-
-:data:`CORRECT` redefines every random function so that it uses its ``rng``
-differently from the reference (inverse-CDF truncated normal, ``a * (2u - 1)``
-instead of ``rng.uniform(-a, a)``, ``rng.normal`` instead of
-``standard_normal * std``, float32 output); it must keep full marks.
+Every record must lose points in exactly its function, and fail at least the
+checks it lists (``tests/test_banks.py``).
 """
 from __future__ import annotations
 
+from banks.record import Broken
+
 __all__ = ["BROKEN", "CORRECT", "FLOAT32"]
 
-# name -> (function that must lose points, source)
-BROKEN: dict[str, tuple[str, str]] = {
-    # ---------------------------------------------------------------- compute_fans
-    "fans_swapped": ("compute_fans", """
+BROKEN: tuple[Broken, ...] = (
+    Broken('fans_swapped', 'compute_fans', ('keras_layout', 'keras_parity', 'torch_layout', 'torch_parity'), """
         _ref_compute_fans = compute_fans
         def compute_fans(shape, layout="torch"):
             fan_in, fan_out = _ref_compute_fans(shape, layout)
             return fan_out, fan_in
     """),
-    "fans_receptive_field_ignored": ("compute_fans", """
+    Broken('fans_receptive_field_ignored', 'compute_fans', ('keras_layout', 'torch_layout'), """
         def compute_fans(shape, layout="torch"):
             dims = _as_shape(shape)
             if layout not in ("torch", "keras"):
@@ -39,67 +31,66 @@ BROKEN: dict[str, tuple[str, str]] = {
                 return dims[0], dims[0]
             return dims[-2], dims[-1]
     """),
-    "fans_keras_read_as_torch": ("compute_fans", """
+    Broken('fans_keras_read_as_torch', 'compute_fans', ('keras_layout', 'keras_parity'), """
         _ref_compute_fans = compute_fans
         def compute_fans(shape, layout="torch"):
             if layout == "keras" and len(shape) >= 2:
                 return _ref_compute_fans(shape, "torch")
             return _ref_compute_fans(shape, layout)
     """),
-    "fans_accepts_bool_and_float": ("compute_fans", """
+    Broken('fans_accepts_bool_and_float', 'compute_fans', ('invalid_input',), """
         _ref_compute_fans = compute_fans
         def compute_fans(shape, layout="torch"):
             if isinstance(shape, (tuple, list)):
                 shape = tuple(int(d) for d in shape)
             return _ref_compute_fans(shape, layout)
     """),
-    "fans_torch_1d_allowed": ("compute_fans", """
+    Broken('fans_torch_1d_allowed', 'compute_fans', ('invalid_input', 'torch_parity'), """
         _ref_compute_fans = compute_fans
         def compute_fans(shape, layout="torch"):
             if layout == "torch" and isinstance(shape, (tuple, list)) and len(shape) < 2:
                 return _ref_compute_fans(shape, "keras")
             return _ref_compute_fans(shape, layout)
     """),
-    "fans_returns_floats": ("compute_fans", """
+    Broken('fans_returns_floats', 'compute_fans', ('shape_dtype',), """
         _ref_compute_fans = compute_fans
         def compute_fans(shape, layout="torch"):
             fan_in, fan_out = _ref_compute_fans(shape, layout)
             return float(fan_in), float(fan_out)
     """),
-    # ---------------------------------------------------------------- calculate_gain
-    "gain_selu_wrong": ("calculate_gain", """
+    Broken('gain_selu_wrong', 'calculate_gain', ('torch_parity', 'values'), """
         _ref_calculate_gain = calculate_gain
         def calculate_gain(nonlinearity, param=None):
             if nonlinearity == "selu":
                 return 1.0
             return _ref_calculate_gain(nonlinearity, param)
     """),
-    "gain_tanh_wrong": ("calculate_gain", """
+    Broken('gain_tanh_wrong', 'calculate_gain', ('torch_parity', 'values'), """
         _ref_calculate_gain = calculate_gain
         def calculate_gain(nonlinearity, param=None):
             if nonlinearity == "tanh":
                 return 5.0 / 4.0
             return _ref_calculate_gain(nonlinearity, param)
     """),
-    "gain_leaky_default_slope_zero": ("calculate_gain", """
+    Broken('gain_leaky_default_slope_zero', 'calculate_gain', ('torch_parity', 'values'), """
         _ref_calculate_gain = calculate_gain
         def calculate_gain(nonlinearity, param=None):
             if nonlinearity == "leaky_relu" and param is None:
                 param = 0.0
             return _ref_calculate_gain(nonlinearity, param)
     """),
-    "gain_param_zero_treated_as_missing": ("calculate_gain", """
+    Broken('gain_param_zero_treated_as_missing', 'calculate_gain', ('values',), """
         _ref_calculate_gain = calculate_gain
         def calculate_gain(nonlinearity, param=None):
             return _ref_calculate_gain(nonlinearity, param or None)
     """),
-    "gain_leaky_not_square_rooted": ("calculate_gain", """
+    Broken('gain_leaky_not_square_rooted', 'calculate_gain', ('values',), """
         _ref_calculate_gain = calculate_gain
         def calculate_gain(nonlinearity, param=None):
             g = _ref_calculate_gain(nonlinearity, param)
             return g * g if nonlinearity == "leaky_relu" else g
     """),
-    "gain_unknown_name_is_one": ("calculate_gain", """
+    Broken('gain_unknown_name_is_one', 'calculate_gain', ('invalid_input',), """
         _ref_calculate_gain = calculate_gain
         def calculate_gain(nonlinearity, param=None):
             try:
@@ -107,15 +98,14 @@ BROKEN: dict[str, tuple[str, str]] = {
             except ValueError:
                 return 1.0
     """),
-    "gain_accepts_bool_param": ("calculate_gain", """
+    Broken('gain_accepts_bool_param', 'calculate_gain', ('invalid_input',), """
         _ref_calculate_gain = calculate_gain
         def calculate_gain(nonlinearity, param=None):
             if isinstance(param, bool):
                 param = float(param)
             return _ref_calculate_gain(nonlinearity, param)
     """),
-    # ---------------------------------------------------------------- xavier_uniform
-    "xu_missing_sqrt3": ("xavier_uniform", """
+    Broken('xu_missing_sqrt3', 'xavier_uniform', ('distribution', 'support', 'torch_parity', 'variance'), """
         def xavier_uniform(shape, gain=1.0, layout="torch", rng=None):
             dims = _as_shape(shape)
             fan_in, fan_out = compute_fans(dims, layout)
@@ -123,7 +113,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             a = gain * math.sqrt(2.0 / max(1, fan_in + fan_out))
             return rng.uniform(-a, a, size=dims)
     """),
-    "xu_fan_in_only": ("xavier_uniform", """
+    Broken('xu_fan_in_only', 'xavier_uniform', ('support', 'variance'), """
         def xavier_uniform(shape, gain=1.0, layout="torch", rng=None):
             dims = _as_shape(shape)
             fan_in, fan_out = compute_fans(dims, layout)
@@ -131,7 +121,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             a = gain * math.sqrt(3.0 / max(1, fan_in))
             return rng.uniform(-a, a, size=dims)
     """),
-    "xu_gain_ignored": ("xavier_uniform", """
+    Broken('xu_gain_ignored', 'xavier_uniform', ('torch_parity', 'variance'), """
         def xavier_uniform(shape, gain=1.0, layout="torch", rng=None):
             dims = _as_shape(shape)
             fan_in, fan_out = compute_fans(dims, layout)
@@ -139,7 +129,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             a = math.sqrt(6.0 / max(1, fan_in + fan_out))
             return rng.uniform(-a, a, size=dims)
     """),
-    "xu_normal_instead_of_uniform": ("xavier_uniform", """
+    Broken('xu_normal_instead_of_uniform', 'xavier_uniform', ('distribution', 'shape_dtype', 'support'), """
         def xavier_uniform(shape, gain=1.0, layout="torch", rng=None):
             dims = _as_shape(shape)
             fan_in, fan_out = compute_fans(dims, layout)
@@ -147,7 +137,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             std = gain * math.sqrt(2.0 / max(1, fan_in + fan_out))
             return std * rng.standard_normal(dims)
     """),
-    "xu_transposed_output": ("xavier_uniform", """
+    Broken('xu_transposed_output', 'xavier_uniform', ('shape_dtype',), """
         def xavier_uniform(shape, gain=1.0, layout="torch", rng=None):
             dims = _as_shape(shape)
             fan_in, fan_out = compute_fans(dims, layout)
@@ -155,14 +145,14 @@ BROKEN: dict[str, tuple[str, str]] = {
             a = gain * math.sqrt(6.0 / max(1, fan_in + fan_out))
             return rng.uniform(-a, a, size=dims).T  # the other layout's shape
     """),
-    "xu_global_np_random": ("xavier_uniform", """
+    Broken('xu_global_np_random', 'xavier_uniform', ('reproducible',), """
         def xavier_uniform(shape, gain=1.0, layout="torch", rng=None):
             dims = _as_shape(shape)
             fan_in, fan_out = compute_fans(dims, layout)
             a = gain * math.sqrt(6.0 / max(1, fan_in + fan_out))
             return np.random.uniform(-a, a, size=dims)
     """),
-    "xu_mean_shifted": ("xavier_uniform", """
+    Broken('xu_mean_shifted', 'xavier_uniform', ('mean',), """
         def xavier_uniform(shape, gain=1.0, layout="torch", rng=None):
             dims = _as_shape(shape)
             fan_in, fan_out = compute_fans(dims, layout)
@@ -170,7 +160,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             a = gain * math.sqrt(6.0 / max(1, fan_in + fan_out))
             return rng.uniform(-a, a, size=dims) + 0.03 * a
     """),
-    "xu_no_error_on_bad_layout": ("xavier_uniform", """
+    Broken('xu_no_error_on_bad_layout', 'xavier_uniform', ('invalid_input',), """
         def xavier_uniform(shape, gain=1.0, layout="torch", rng=None):
             dims = _as_shape(shape)
             fan_in, fan_out = compute_fans(dims, "keras" if layout == "keras" else "torch")
@@ -178,8 +168,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             a = gain * math.sqrt(6.0 / max(1, fan_in + fan_out))
             return rng.uniform(-a, a, size=dims)
     """),
-    # ---------------------------------------------------------------- xavier_normal
-    "xn_std_used_as_variance": ("xavier_normal", """
+    Broken('xn_std_used_as_variance', 'xavier_normal', ('distribution', 'support', 'torch_parity', 'variance'), """
         def xavier_normal(shape, gain=1.0, layout="torch", rng=None):
             dims = _as_shape(shape)
             fan_in, fan_out = compute_fans(dims, layout)
@@ -187,7 +176,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             var = gain * gain * 2.0 / max(1, fan_in + fan_out)
             return rng.normal(0.0, var, size=dims)
     """),
-    "xn_gain_squared": ("xavier_normal", """
+    Broken('xn_gain_squared', 'xavier_normal', ('variance',), """
         def xavier_normal(shape, gain=1.0, layout="torch", rng=None):
             dims = _as_shape(shape)
             fan_in, fan_out = compute_fans(dims, layout)
@@ -195,7 +184,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             std = gain * gain * math.sqrt(2.0 / max(1, fan_in + fan_out))
             return std * rng.standard_normal(dims)
     """),
-    "xn_truncated_like_keras": ("xavier_normal", """
+    Broken('xn_truncated_like_keras', 'xavier_normal', ('support',), """
         def xavier_normal(shape, gain=1.0, layout="torch", rng=None):
             dims = _as_shape(shape)
             fan_in, fan_out = compute_fans(dims, layout)
@@ -208,7 +197,7 @@ BROKEN: dict[str, tuple[str, str]] = {
                 bad = np.abs(z) > 2
             return std * z
     """),
-    "xn_fixed_seed": ("xavier_normal", """
+    Broken('xn_fixed_seed', 'xavier_normal', ('independence',), """
         def xavier_normal(shape, gain=1.0, layout="torch", rng=None):
             dims = _as_shape(shape)
             fan_in, fan_out = compute_fans(dims, layout)
@@ -216,7 +205,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             std = gain * math.sqrt(2.0 / max(1, fan_in + fan_out))
             return std * rng.standard_normal(dims)
     """),
-    "xn_correlated_neighbours": ("xavier_normal", """
+    Broken('xn_correlated_neighbours', 'xavier_normal', ('independence',), """
         def xavier_normal(shape, gain=1.0, layout="torch", rng=None):
             dims = _as_shape(shape)
             fan_in, fan_out = compute_fans(dims, layout)
@@ -227,7 +216,7 @@ BROKEN: dict[str, tuple[str, str]] = {
                 z = (z + np.roll(z, 1, axis=-1)) / math.sqrt(2.0)
             return std * z
     """),
-    "xn_float_dims_accepted": ("xavier_normal", """
+    Broken('xn_float_dims_accepted', 'xavier_normal', ('invalid_input',), """
         def xavier_normal(shape, gain=1.0, layout="torch", rng=None):
             if isinstance(shape, (tuple, list)):
                 shape = tuple(int(d) if isinstance(d, float) and d >= 0 else d for d in shape)
@@ -237,8 +226,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             std = gain * math.sqrt(2.0 / max(1, fan_in + fan_out))
             return std * rng.standard_normal(dims)
     """),
-    # ---------------------------------------------------------------- he_uniform
-    "hu_fans_swapped": ("he_uniform", """
+    Broken('hu_fans_swapped', 'he_uniform', ('support', 'torch_parity', 'variance'), """
         def he_uniform(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch",
                        rng=None):
             dims = _as_shape(shape)
@@ -251,7 +239,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             bound = math.sqrt(3.0) * gain / math.sqrt(max(1, fan))
             return rng.uniform(-bound, bound, size=dims)
     """),
-    "hu_layout_ignored": ("he_uniform", """
+    Broken('hu_layout_ignored', 'he_uniform', ('variance',), """
         def he_uniform(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch",
                        rng=None):
             dims = _as_shape(shape)
@@ -264,7 +252,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             bound = math.sqrt(3.0) * gain / math.sqrt(max(1, fan))
             return rng.uniform(-bound, bound, size=dims)
     """),
-    "hu_receptive_field_ignored": ("he_uniform", """
+    Broken('hu_receptive_field_ignored', 'he_uniform', ('variance',), """
         def he_uniform(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch",
                        rng=None):
             dims = _as_shape(shape)
@@ -280,7 +268,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             bound = math.sqrt(3.0) * gain / math.sqrt(max(1, fan))
             return rng.uniform(-bound, bound, size=dims)
     """),
-    "hu_gain_squared": ("he_uniform", """
+    Broken('hu_gain_squared', 'he_uniform', ('variance',), """
         def he_uniform(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch",
                        rng=None):
             dims = _as_shape(shape)
@@ -293,7 +281,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             bound = math.sqrt(3.0) * gain / math.sqrt(max(1, fan))
             return rng.uniform(-bound, bound, size=dims)
     """),
-    "hu_zero_size_crashes": ("he_uniform", """
+    Broken('hu_zero_size_crashes', 'he_uniform', ('shape_dtype',), """
         def he_uniform(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch",
                        rng=None):
             dims = _as_shape(shape)
@@ -306,7 +294,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             bound = math.sqrt(3.0) * gain / math.sqrt(fan)
             return rng.uniform(-bound, bound, size=dims)
     """),
-    "hu_one_sided": ("he_uniform", """
+    Broken('hu_one_sided', 'he_uniform', ('distribution', 'independence', 'mean'), """
         def he_uniform(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch",
                        rng=None):
             dims = _as_shape(shape)
@@ -319,8 +307,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             bound = math.sqrt(3.0) * gain / math.sqrt(max(1, fan))
             return rng.uniform(0.0, bound, size=dims)
     """),
-    # ---------------------------------------------------------------- he_normal
-    "hn_xavier_instead_of_he": ("he_normal", """
+    Broken('hn_xavier_instead_of_he', 'he_normal', ('torch_parity', 'variance'), """
         def he_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch",
                       rng=None):
             dims = _as_shape(shape)
@@ -333,7 +320,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             std = 1.0 / math.sqrt(max(1, fan))
             return std * rng.standard_normal(dims)
     """),
-    "hn_mode_ignored": ("he_normal", """
+    Broken('hn_mode_ignored', 'he_normal', ('torch_parity', 'variance'), """
         def he_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch",
                       rng=None):
             dims = _as_shape(shape)
@@ -345,7 +332,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             std = gain / math.sqrt(max(1, fan_in))
             return std * rng.standard_normal(dims)
     """),
-    "hn_accepts_fan_avg": ("he_normal", """
+    Broken('hn_accepts_fan_avg', 'he_normal', ('invalid_input',), """
         def he_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch",
                       rng=None):
             dims = _as_shape(shape)
@@ -356,7 +343,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             std = gain / math.sqrt(max(1, fan))
             return std * rng.standard_normal(dims)
     """),
-    "hn_repeated_rows": ("he_normal", """
+    Broken('hn_repeated_rows', 'he_normal', ('independence',), """
         def he_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch",
                       rng=None):
             dims = _as_shape(shape)
@@ -372,7 +359,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             row = rng.standard_normal(dims[1:])
             return std * np.broadcast_to(row, dims).copy()
     """),
-    "hn_slope_ignored": ("he_normal", """
+    Broken('hn_slope_ignored', 'he_normal', ('invalid_input', 'variance'), """
         def he_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch",
                       rng=None):
             dims = _as_shape(shape)
@@ -385,15 +372,14 @@ BROKEN: dict[str, tuple[str, str]] = {
             std = gain / math.sqrt(max(1, fan))
             return std * rng.standard_normal(dims)
     """),
-    # ---------------------------------------------------------------- variance_scaling
-    "vs_truncated_not_rescaled": ("variance_scaling", """
+    Broken('vs_truncated_not_rescaled', 'variance_scaling', ('distribution', 'support', 'variance'), """
         _ref_vs = variance_scaling
         def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_normal",
                              layout="keras", rng=None):
             w = _ref_vs(shape, scale, mode, distribution, layout, rng)
             return w * TRUNCATED_NORMAL_STD if distribution == "truncated_normal" else w
     """),
-    "vs_clipped_not_redrawn": ("variance_scaling", """
+    Broken('vs_clipped_not_redrawn', 'variance_scaling', ('independence', 'variance'), """
         _ref_vs = variance_scaling
         def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_normal",
                              layout="keras", rng=None):
@@ -405,7 +391,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             std = math.sqrt(scale / max(1.0, n)) / TRUNCATED_NORMAL_STD
             return np.clip(w / TRUNCATED_NORMAL_STD, -2 * std, 2 * std)
     """),
-    "vs_truncated_at_3_sigma": ("variance_scaling", """
+    Broken('vs_truncated_at_3_sigma', 'variance_scaling', ('support', 'variance'), """
         _ref_vs = variance_scaling
         def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_normal",
                              layout="keras", rng=None):
@@ -422,7 +408,7 @@ BROKEN: dict[str, tuple[str, str]] = {
                 bad = np.abs(z) > 3
             return math.sqrt(scale / max(1.0, n)) / TRUNCATED_NORMAL_STD * z
     """),
-    "vs_accepts_normal_alias": ("variance_scaling", """
+    Broken('vs_accepts_normal_alias', 'variance_scaling', ('invalid_input',), """
         _ref_vs = variance_scaling
         def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_normal",
                              layout="keras", rng=None):
@@ -430,21 +416,21 @@ BROKEN: dict[str, tuple[str, str]] = {
                 distribution = "truncated_normal"
             return _ref_vs(shape, scale, mode, distribution, layout, rng)
     """),
-    "vs_uniform_missing_sqrt3": ("variance_scaling", """
+    Broken('vs_uniform_missing_sqrt3', 'variance_scaling', ('support', 'variance'), """
         _ref_vs = variance_scaling
         def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_normal",
                              layout="keras", rng=None):
             w = _ref_vs(shape, scale, mode, distribution, layout, rng)
             return w / math.sqrt(3.0) if distribution == "uniform" else w
     """),
-    "vs_fan_avg_without_half": ("variance_scaling", """
+    Broken('vs_fan_avg_without_half', 'variance_scaling', ('keras_parity', 'variance'), """
         _ref_vs = variance_scaling
         def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_normal",
                              layout="keras", rng=None):
             w = _ref_vs(shape, scale, mode, distribution, layout, rng)
             return w / math.sqrt(2.0) if mode == "fan_avg" else w
     """),
-    "vs_untruncated_is_truncated": ("variance_scaling", """
+    Broken('vs_untruncated_is_truncated', 'variance_scaling', ('support',), """
         _ref_vs = variance_scaling
         def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_normal",
                              layout="keras", rng=None):
@@ -452,13 +438,13 @@ BROKEN: dict[str, tuple[str, str]] = {
                 distribution = "truncated_normal"
             return _ref_vs(shape, scale, mode, distribution, layout, rng)
     """),
-    "vs_default_layout_torch": ("variance_scaling", """
+    Broken('vs_default_layout_torch', 'variance_scaling', ('keras_parity', 'shape_dtype', 'variance'), """
         _ref_vs = variance_scaling
         def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_normal",
                              layout="torch", rng=None):
             return _ref_vs(shape, scale, mode, distribution, layout, rng)
     """),
-    "vs_scale_zero_accepted": ("variance_scaling", """
+    Broken('vs_scale_zero_accepted', 'variance_scaling', ('invalid_input',), """
         _ref_vs = variance_scaling
         def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_normal",
                              layout="keras", rng=None):
@@ -466,8 +452,7 @@ BROKEN: dict[str, tuple[str, str]] = {
                 return np.zeros(_as_shape(shape))
             return _ref_vs(shape, abs(scale), mode, distribution, layout, rng)
     """),
-    # ---------------------------------------------------------------- more, one per remaining check
-    "xn_half_normal": ("xavier_normal", """
+    Broken('xn_half_normal', 'xavier_normal', ('distribution', 'mean'), """
         def xavier_normal(shape, gain=1.0, layout="torch", rng=None):
             dims = _as_shape(shape)
             fan_in, fan_out = compute_fans(dims, layout)
@@ -475,19 +460,19 @@ BROKEN: dict[str, tuple[str, str]] = {
             std = gain * math.sqrt(2.0 / max(1, fan_in + fan_out))
             return std * np.abs(rng.standard_normal(dims))
     """),
-    "xn_global_np_random": ("xavier_normal", """
+    Broken('xn_global_np_random', 'xavier_normal', ('reproducible',), """
         def xavier_normal(shape, gain=1.0, layout="torch", rng=None):
             dims = _as_shape(shape)
             fan_in, fan_out = compute_fans(dims, layout)
             std = gain * math.sqrt(2.0 / max(1, fan_in + fan_out))
             return std * np.random.standard_normal(dims)
     """),
-    "xn_returns_list": ("xavier_normal", """
+    Broken('xn_returns_list', 'xavier_normal', ('shape_dtype', 'variance'), """
         _ref_xavier_normal = xavier_normal
         def xavier_normal(shape, gain=1.0, layout="torch", rng=None):
             return _ref_xavier_normal(shape, gain, layout, rng).tolist()
     """),
-    "hu_mode_unchecked": ("he_uniform", """
+    Broken('hu_mode_unchecked', 'he_uniform', ('invalid_input',), """
         def he_uniform(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch",
                        rng=None):
             dims = _as_shape(shape)
@@ -498,7 +483,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             bound = math.sqrt(3.0) * gain / math.sqrt(max(1, fan))
             return rng.uniform(-bound, bound, size=dims)
     """),
-    "hu_fresh_generator": ("he_uniform", """
+    Broken('hu_fresh_generator', 'he_uniform', ('reproducible',), """
         def he_uniform(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch",
                        rng=None):
             dims = _as_shape(shape)
@@ -511,20 +496,20 @@ BROKEN: dict[str, tuple[str, str]] = {
             bound = math.sqrt(3.0) * gain / math.sqrt(max(1, fan))
             return rng.uniform(-bound, bound, size=dims)
     """),
-    "hn_squeezed": ("he_normal", """
+    Broken('hn_squeezed', 'he_normal', ('shape_dtype',), """
         _ref_he_normal = he_normal
         def he_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch",
                       rng=None):
             return np.squeeze(_ref_he_normal(shape, a, mode, nonlinearity, layout, rng))
     """),
-    "hn_mean_shifted": ("he_normal", """
+    Broken('hn_mean_shifted', 'he_normal', ('mean',), """
         _ref_he_normal = he_normal
         def he_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch",
                       rng=None):
             w = _ref_he_normal(shape, a, mode, nonlinearity, layout, rng)
             return w + 0.05 * np.sqrt(np.mean(w * w)) if w.size else w
     """),
-    "hn_uniform_instead_of_normal": ("he_normal", """
+    Broken('hn_uniform_instead_of_normal', 'he_normal', ('distribution', 'support'), """
         def he_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch",
                       rng=None):
             dims = _as_shape(shape)
@@ -537,7 +522,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             bound = math.sqrt(3.0) * gain / math.sqrt(max(1, fan))
             return rng.uniform(-bound, bound, size=dims)
     """),
-    "hn_np_random_randn": ("he_normal", """
+    Broken('hn_np_random_randn', 'he_normal', ('reproducible',), """
         def he_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch",
                       rng=None):
             dims = _as_shape(shape)
@@ -549,7 +534,7 @@ BROKEN: dict[str, tuple[str, str]] = {
             std = gain / math.sqrt(max(1, fan))
             return std * np.random.randn(*dims)
     """),
-    "vs_uniform_shifted": ("variance_scaling", """
+    Broken('vs_uniform_shifted', 'variance_scaling', ('mean', 'support'), """
         _ref_vs = variance_scaling
         def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_normal",
                              layout="keras", rng=None):
@@ -558,16 +543,16 @@ BROKEN: dict[str, tuple[str, str]] = {
                 w = w + 0.1 * np.max(np.abs(w))
             return w
     """),
-    "vs_global_state_for_normal": ("variance_scaling", """
+    Broken('vs_global_state_for_normal', 'variance_scaling', ('reproducible',), """
         _ref_vs = variance_scaling
         def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_normal",
                              layout="keras", rng=None):
             return _ref_vs(shape, scale, mode, distribution, layout,
                            np.random.default_rng(np.random.randint(2**31)))
     """),
-}
+)
 
-# Correct, but drawing from rng differently from the reference.
+#: samples differently but correctly: must keep full marks
 CORRECT = """
 from scipy.special import ndtr as _ndtr, ndtri as _ndtri
 
@@ -651,7 +636,7 @@ def he_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="to
     return (gain / math.sqrt(fan)) * z.reshape(dims)
 """
 
-# Correct too: SPEC asks for a floating array, and float32 is one.
+#: every random function returning float32: must keep full marks
 FLOAT32 = """
 _ref_xavier_uniform = xavier_uniform
 _ref_variance_scaling = variance_scaling
@@ -665,3 +650,53 @@ def variance_scaling(shape, scale=1.0, mode="fan_in", distribution="truncated_no
                      layout="keras", rng=None):
     return _ref_variance_scaling(shape, scale, mode, distribution, layout, rng).astype(np.float32)
 """
+
+BROKEN += (
+    # the Keras-vs-PyTorch mix-up of the seed's Q7: truncated at 2 sigma, not rescaled
+    Broken('xn_truncated_not_rescaled', 'xavier_normal', ('support', 'torch_parity', 'variance'), """
+        def xavier_normal(shape, gain=1.0, layout="torch", rng=None):
+            dims = _as_shape(shape)
+            fan_in, fan_out = compute_fans(dims, layout)
+            rng = _generator(rng)
+            std = gain * math.sqrt(2.0 / max(1, fan_in + fan_out))
+            z = rng.standard_normal(dims)
+            bad = np.abs(z) > 2
+            while bad.any():
+                z[bad] = rng.standard_normal(int(bad.sum()))
+                bad = np.abs(z) > 2
+            return std * z
+    """),
+    Broken('hn_truncated_not_rescaled', 'he_normal', ('support', 'torch_parity', 'variance'), """
+        _ref_he_normal = he_normal
+        def he_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch",
+                      rng=None):
+            w = _ref_he_normal(shape, a, mode, nonlinearity, layout, rng)
+            rng = _generator(rng)
+            std = float(np.sqrt(np.mean(w * w))) if w.size else 1.0
+            bad = np.abs(w) > 2 * std
+            while bad.any():
+                w[bad] = rng.standard_normal(int(bad.sum())) * std
+                bad = np.abs(w) > 2 * std
+            return w
+    """),
+    Broken('xu_accepts_one_dim_zero', 'xavier_uniform', ('invalid_input',), """
+        _ref_xavier_uniform = xavier_uniform
+        def xavier_uniform(shape, gain=1.0, layout="torch", rng=None):
+            if isinstance(shape, (tuple, list)) and len(shape) == 1 and shape[0] == 0:
+                return np.zeros((0,))
+            return _ref_xavier_uniform(shape, gain, layout, rng)
+    """),
+    Broken('xu_tiled_rows', 'xavier_uniform', ('independence',), """
+        _ref_xavier_uniform = xavier_uniform
+        def xavier_uniform(shape, gain=1.0, layout="torch", rng=None):
+            w = _ref_xavier_uniform(shape, gain, layout, rng)
+            if w.ndim >= 2 and w.shape[0] > 1:
+                w[1:] = w[:1]
+            return w
+    """),
+    Broken('gain_returns_array', 'calculate_gain', ('shape_dtype',), """
+        _ref_calculate_gain = calculate_gain
+        def calculate_gain(nonlinearity, param=None):
+            return np.asarray(_ref_calculate_gain(nonlinearity, param))
+    """),
+)

@@ -2,17 +2,16 @@
 get the documented points, and no answer appears in plain text in grader/."""
 from __future__ import annotations
 
-import itertools
 import math
-import re
 from pathlib import Path
 
 import pytest
 
 import reference.quiz as ref
 from conftest import REFERENCE, ROOT, STUBS, assert_only, grade, lost, make_submission
-from grader import quiz_key
+from grader import quiz_format, quiz_key
 from grader.checks import quiz
+from leaks import forbidden_strings, leaks
 from grader.contract import POINTS, QUIZ_QUESTIONS
 
 
@@ -46,17 +45,18 @@ def test_stubs_are_not_attempted():
 
 
 def test_key_matches_the_questions_and_the_reference_answers():
-    assert tuple(quiz_key.KIND) == QUIZ_QUESTIONS == tuple(ref.QUESTIONS)
-    assert quiz_key.TOLERANCE == ref.NUMERIC_TOLERANCE
+    assert tuple(quiz_format.KIND) == QUIZ_QUESTIONS == tuple(ref.QUESTIONS)
+    assert quiz_format.TOLERANCE == ref.NUMERIC_TOLERANCE
     for q, spec in ref.QUESTIONS.items():
-        assert quiz_key.KIND[q] == spec["kind"]
+        assert quiz_format.KIND[q] == spec["kind"]
         if "choices" in spec:
-            assert sorted(quiz_key.OPTIONS[q]) == sorted(spec["choices"])
+            assert sorted(quiz_format.OPTIONS[q]) == sorted(spec["choices"])
         answer = ref.ANSWERS[q]
         if spec["kind"] == "single_choice":
-            assert [x for x in quiz_key.OPTIONS[q] if quiz_key.choice_is(q, x)] == [answer]
+            assert [x for x in quiz_format.OPTIONS[q] if quiz_key.choice_is(q, x)] == [answer]
         elif spec["kind"] == "multi_select":
-            assert {x for x in quiz_key.OPTIONS[q] if quiz_key.option_is_selected(q, x)} == answer
+            assert {x for x in quiz_format.OPTIONS[q]
+                    if quiz_key.option_is_selected(q, x)} == answer
         else:
             assert quiz_key.numeric_value(q) == pytest.approx(answer, rel=1e-12)
 
@@ -65,7 +65,7 @@ def test_kindly_written_right_answers_pass(tmp_path):
     report = _grade_quiz(
         tmp_path,
         q1='" (B) "',
-        q2='"0.00625"',
+        q2="0.00625",
         q3='["Tanh", "sigmoid ", "tanh"]',
         q4="2 ** 50",
         q5='"d)"',
@@ -87,7 +87,7 @@ def test_wrong_answers_fail_and_point_to_the_reference(tmp_path):
     checks = _by_q(report)
     for q in ("q1", "q2", "q4", "q5", "q7"):
         assert checks[q].status == "failed" and checks[q].score == 0.0
-        assert checks[q].hint.startswith("Read reference/")
+        assert checks[q].hint.startswith("Read the ") and "reference" not in checks[q].hint
     for q in ("q3", "q6"):
         assert checks[q].status == "passed"
     assert "(a) is not the right answer" in checks["q1"].message
@@ -135,7 +135,8 @@ def test_mistyped_answers_name_the_kind_expected(tmp_path):
     assert "single choice: one letter" in checks["q1"].message
     assert "single choice: one letter" in checks["q5"].message
     assert "numeric: a number" in checks["q2"].message
-    assert "not evaluated" in checks["q4"].message
+    assert "without quotes" in checks["q4"].message
+    assert "without quotes" in checks["q2"].message
     assert "numeric: a number" in checks["q7"].message
     assert "multi-select: a set of option names" in checks["q3"].message
     assert "'batch_axis' is not an option" in checks["q6"].message
@@ -181,47 +182,10 @@ def test_normalise_letter(value, expected):
 
 def test_normalise_names_and_numbers():
     assert quiz.normalise_names(["Leaky ReLU", "leaky-relu", " TANH "]) == {"leaky_relu", "tanh"}
-    assert quiz.parse_number(" 1e-3 ") == 1e-3 and quiz.parse_number(7) == 7.0
-    for bad in ("2**50", True, [1.0], {"x": 1}):
+    assert quiz.parse_number(1e-3) == 1e-3 and quiz.parse_number(7) == 7.0
+    for bad in ("2**50", " 1e-3 ", "0.1414", True, [1.0], {"x": 1}):
         with pytest.raises(Exception):
             quiz.parse_number(bad)
-
-
-# -- the key holds no answer in plain text ---------------------------------------------
-
-def _forbidden_strings() -> list[str]:
-    out = []
-    for q, answer in ref.ANSWERS.items():
-        kind = ref.QUESTIONS[q]["kind"]
-        if kind == "numeric":
-            value = float(answer)
-            out += [repr(value), repr(answer), f"{value:.4g}", f"{value:.5g}", f"{value:.6g}",
-                    f"{value:.10g}"]
-            if value.is_integer():
-                out.append(str(int(value)))
-        elif kind == "multi_select":
-            # the members joined, and as a set or list literal, in every order (a
-            # quoted tuple such as torch's list of nonlinearities is not an answer)
-            for order in itertools.permutations(sorted(answer)):
-                out += [",".join(order), ", ".join(order), " and ".join(order)]
-                for quote in ('"', "'"):
-                    items = ", ".join(f"{quote}{x}{quote}" for x in order)
-                    out += ["{" + items + "}", "[" + items + "]"]
-            out.append(repr(answer))
-        else:
-            out += [f'"{q}": "{answer}"', f"'{q}': '{answer}'", f'{q}="{answer}"']
-    return sorted(set(s for s in out if len(s) >= 4))
-
-
-def _leaks(text: str, forbidden: list[str]) -> list[str]:
-    found = []
-    for s in forbidden:
-        pattern = re.escape(s)
-        if re.fullmatch(r"[0-9.e+-]+", s):  # a whole number, not part of a longer one
-            pattern = r"(?<![0-9.])" + pattern + r"(?![0-9])"
-        if re.search(pattern, text):
-            found.append(s)
-    return found
 
 
 def test_the_scan_finds_planted_answers():
@@ -247,5 +211,51 @@ def test_no_answer_appears_in_plain_text_in_the_grader():
 
 def test_numeric_answers_from_formulas():
     assert math.isclose(quiz_key.numeric_value("q4"), 2.0 ** 50)
-    assert set(quiz_key.OPTIONS) == {"q1", "q3", "q5", "q6"}
+    assert set(quiz_format.OPTIONS) == {"q1", "q3", "q5", "q6"}
     assert Path(quiz_key.__file__).name == "quiz_key.py"
+
+
+def test_a_number_written_as_a_string_is_not_a_number(tmp_path):
+    """The stub asks for a number; "0.1414" is the right digits in the wrong kind."""
+    report = _grade_quiz(tmp_path, q7='"0.1414"')
+    check = _by_q(report)["q7"]
+    assert check.status == "failed" and "without quotes" in check.message
+    assert set(lost(report)) == {"q7"}
+
+
+def test_the_scan_finds_planted_answers():
+    forbidden = forbidden_strings()
+    assert leaks("x = 0.00625", forbidden) == ["0.00625"]
+    assert leaks("KEY = {'tanh', 'sigmoid'}", forbidden)
+    assert leaks("per_channel, scale_invariant, unbiased_running_var", forbidden)
+    assert leaks("q4 = 1125899906842624.0", forbidden)
+    assert leaks('ANSWERS = {"q1": "b"}', forbidden)
+    assert not leaks("x = 10.006251; names = ('sigmoid', 'tanh', 'relu')", forbidden)
+
+
+def test_no_answer_appears_in_plain_text_in_the_grader():
+    forbidden = forbidden_strings()
+    files = [p for p in (ROOT / "grader").rglob("*")
+             if p.is_file() and "__pycache__" not in p.parts]
+    assert any(p.name == "quiz_key.py" for p in files)
+    for path in files:
+        found = leaks(path.read_text(encoding="utf-8", errors="replace"), forbidden)
+        assert not found, f"{path.relative_to(ROOT)} holds the answer text {found}"
+
+
+def test_without_the_key_well_formed_answers_wait_for_submission(tmp_path):
+    from grader.checks.quiz import battery
+    from grader.runner import RunOptions, run
+    from grader.submission import locate
+    from standin import InProcessPool
+
+    sub = make_submission(tmp_path / "sub", overrides={"quiz": _answers_source(q1='"zz"')})
+    report = run(locate(str(sub)), (battery(None),), RunOptions(tasks=("quiz",), jobs=1),
+                 InProcessPool())
+    checks = _by_q(report)
+    assert checks["q1"].status == "failed" and "one of the letters" in checks["q1"].message
+    for q in ("q2", "q3", "q4", "q5", "q6", "q7"):
+        assert checks[q].status == "skipped" and checks[q].pending
+        assert "graded when you submit" in checks[q].message
+    assert report.score == 0 and report.pending_units == 13 * 10000
+

@@ -1,26 +1,16 @@
-"""The checks of batchnorm.py: full marks for correct code, points lost for broken code.
+"""Deliberately broken batchnorm.py functions: each redefines one function of a copy of the reference.
 
-Every broken implementation in :data:`BROKEN` redefines one function of a copy
-of the reference; it must lose points in exactly that function
-(``assert_only``) and fail at least the checks listed with it. :data:`CORRECT`
-holds implementations that compute the same thing differently (``E[x^2] -
-E[x]^2``, the long chain-rule backward pass, reductions after a transpose);
-they must keep full marks, which is what the float64 tolerances promise.
+Every record must lose points in exactly its function, and fail at least the
+checks it lists (``tests/test_banks.py``).
 """
 from __future__ import annotations
 
-import pytest
-from conftest import REFERENCE, STUBS, assert_only, grade, make_submission
+from banks.record import Broken
 
-from grader.checks import batchnorm as checks
+__all__ = ["BROKEN", "CORRECT"]
 
-TASK = "batchnorm"
-OWN_IDS = {c.id for c in checks.CHECKS}
-
-# name -> (function that must lose points, checks (property names) that must fail, source)
-BROKEN: dict[str, tuple[str, set[str], str]] = {
-    "unbiased_variance_in_normalisation": ("batchnorm_forward", {
-        "training_matches_reference", "torch_parity", "keras_parity", "channel_scales"}, """
+BROKEN: tuple[Broken, ...] = (
+    Broken('unbiased_variance_in_normalisation', 'batchnorm_forward', ('channel_scales', 'keras_parity', 'torch_parity', 'training_values'), """
         _ref_forward = batchnorm_forward
         def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True,
                               momentum=0.1, eps=1e-5, unbiased_running_var=True):
@@ -40,35 +30,28 @@ BROKEN: dict[str, tuple[str, set[str], str]] = {
                    / np.sqrt(_per_channel(var, x.ndim) + eps) + _per_channel(beta, x.ndim))
             return out, rm, rv
     """),
-    "biased_running_var_when_unbiased_asked": ("batchnorm_forward", {
-        "training_matches_reference", "torch_parity", "running_statistics",
-        "unbiased_factor"}, """
+    Broken('biased_running_var_when_unbiased_asked', 'batchnorm_forward', ('running_statistics', 'torch_parity', 'training_values', 'unbiased_factor'), """
         _ref_forward = batchnorm_forward
         def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True,
                               momentum=0.1, eps=1e-5, unbiased_running_var=True):
             return _ref_forward(x, gamma, beta, running_mean, running_var, training,
                                 momentum, eps, False)
     """),
-    "unbiased_running_var_always": ("batchnorm_forward", {
-        "training_matches_reference", "keras_parity", "running_statistics",
-        "unbiased_factor"}, """
+    Broken('unbiased_running_var_always', 'batchnorm_forward', ('keras_parity', 'running_statistics', 'training_values', 'unbiased_factor'), """
         _ref_forward = batchnorm_forward
         def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True,
                               momentum=0.1, eps=1e-5, unbiased_running_var=True):
             return _ref_forward(x, gamma, beta, running_mean, running_var, training,
                                 momentum, eps, True)
     """),
-    "momentum_reversed": ("batchnorm_forward", {
-        "training_matches_reference", "torch_parity", "keras_parity", "running_statistics"}, """
+    Broken('momentum_reversed', 'batchnorm_forward', ('keras_parity', 'running_statistics', 'torch_parity', 'training_values'), """
         _ref_forward = batchnorm_forward
         def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True,
                               momentum=0.1, eps=1e-5, unbiased_running_var=True):
             return _ref_forward(x, gamma, beta, running_mean, running_var, training,
                                 1.0 - momentum, eps, unbiased_running_var)
     """),
-    "eps_outside_sqrt": ("batchnorm_forward", {
-        "training_matches_reference", "eval_matches_reference", "torch_parity",
-        "keras_parity", "channel_scales"}, """
+    Broken('eps_outside_sqrt', 'batchnorm_forward', ('channel_scales', 'eval_values', 'keras_parity', 'torch_parity', 'training_values'), """
         _ref_forward = batchnorm_forward
         def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True,
                               momentum=0.1, eps=1e-5, unbiased_running_var=True):
@@ -84,8 +67,7 @@ BROKEN: dict[str, tuple[str, set[str], str]] = {
                    / (np.sqrt(_per_channel(var, x.ndim)) + eps) + _per_channel(beta, x.ndim))
             return out, rm, rv
     """),
-    "eval_uses_batch_statistics": ("batchnorm_forward", {
-        "eval_matches_reference", "torch_parity", "keras_parity", "channel_scales"}, """
+    Broken('eval_uses_batch_statistics', 'batchnorm_forward', ('channel_scales', 'eval_values', 'keras_parity', 'torch_parity'), """
         _ref_forward = batchnorm_forward
         def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True,
                               momentum=0.1, eps=1e-5, unbiased_running_var=True):
@@ -96,7 +78,7 @@ BROKEN: dict[str, tuple[str, set[str], str]] = {
                                      momentum, eps, unbiased_running_var)
             return out, np.array(running_mean, dtype=float), np.array(running_var, dtype=float)
     """),
-    "running_mean_updated_in_place": ("batchnorm_forward", {"no_mutation"}, """
+    Broken('running_mean_updated_in_place', 'batchnorm_forward', ('no_mutation',), """
         _ref_forward = batchnorm_forward
         def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True,
                               momentum=0.1, eps=1e-5, unbiased_running_var=True):
@@ -105,8 +87,7 @@ BROKEN: dict[str, tuple[str, set[str], str]] = {
             running_mean[...] = rm
             return out, running_mean.copy(), rv
     """),
-    "spatial_statistics_over_batch_axis_only": ("batchnorm_forward", {
-        "training_matches_reference", "torch_parity", "keras_parity"}, """
+    Broken('spatial_statistics_over_batch_axis_only', 'batchnorm_forward', ('keras_parity', 'torch_parity', 'training_values'), """
         _ref_forward = batchnorm_forward
         def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True,
                               momentum=0.1, eps=1e-5, unbiased_running_var=True):
@@ -121,7 +102,7 @@ BROKEN: dict[str, tuple[str, set[str], str]] = {
                    + _per_channel(beta, x.ndim))
             return out, rm, rv
     """),
-    "unbiased_factor_uses_batch_size": ("batchnorm_forward", {"unbiased_factor"}, """
+    Broken('unbiased_factor_uses_batch_size', 'batchnorm_forward', ('unbiased_factor',), """
         _ref_forward = batchnorm_forward
         def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True,
                               momentum=0.1, eps=1e-5, unbiased_running_var=True):
@@ -135,7 +116,7 @@ BROKEN: dict[str, tuple[str, set[str], str]] = {
                 rv = (1 - momentum) * np.asarray(running_var) + momentum * var * factor
             return out, rm, rv
     """),
-    "single_value_batch_accepted": ("batchnorm_forward", {"single_value_raises"}, """
+    Broken('single_value_batch_accepted', 'batchnorm_forward', ('single_value_raises',), """
         _ref_forward = batchnorm_forward
         def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True,
                               momentum=0.1, eps=1e-5, unbiased_running_var=True):
@@ -147,9 +128,7 @@ BROKEN: dict[str, tuple[str, set[str], str]] = {
                 return (np.zeros_like(x) + _per_channel(np.asarray(beta), x.ndim),
                         np.array(running_mean, dtype=float), np.array(running_var, dtype=float))
     """),
-    # ------------------------------------------------------------------ backward
-    "backward_without_mean_term": ("batchnorm_backward", {
-        "matches_reference", "torch_parity", "finite_differences", "zero_projections"}, """
+    Broken('backward_without_mean_term', 'batchnorm_backward', ('finite_differences', 'values', 'zero_projections'), """
         _ref_backward = batchnorm_backward
         def batchnorm_backward(dout, x, gamma, eps=1e-5):
             x = np.asarray(x, dtype=float)
@@ -160,8 +139,7 @@ BROKEN: dict[str, tuple[str, set[str], str]] = {
             dx = dx + _per_channel(np.asarray(gamma) * inv_std * dbeta / m, x.ndim)
             return dx, dgamma, dbeta
     """),
-    "backward_without_variance_term": ("batchnorm_backward", {
-        "matches_reference", "torch_parity", "finite_differences", "zero_projections"}, """
+    Broken('backward_without_variance_term', 'batchnorm_backward', ('finite_differences', 'values', 'zero_projections'), """
         _ref_backward = batchnorm_backward
         def batchnorm_backward(dout, x, gamma, eps=1e-5):
             x = np.asarray(x, dtype=float)
@@ -174,8 +152,7 @@ BROKEN: dict[str, tuple[str, set[str], str]] = {
                 dout - _per_channel(dbeta / m, x.ndim))
             return dx, dgamma, dbeta
     """),
-    "backward_dgamma_over_batch_axis_only": ("batchnorm_backward", {
-        "matches_reference", "torch_parity", "finite_differences"}, """
+    Broken('backward_dgamma_over_batch_axis_only', 'batchnorm_backward', ('finite_differences', 'values'), """
         _ref_backward = batchnorm_backward
         def batchnorm_backward(dout, x, gamma, eps=1e-5):
             x = np.asarray(x, dtype=float)
@@ -188,8 +165,7 @@ BROKEN: dict[str, tuple[str, set[str], str]] = {
             dgamma = (dout * x_hat).sum(axis=0)
             return dx, dgamma, dbeta
     """),
-    "backward_eps_outside_sqrt": ("batchnorm_backward", {
-        "matches_reference", "torch_parity"}, """
+    Broken('backward_eps_outside_sqrt', 'batchnorm_backward', ('values',), """
         def batchnorm_backward(dout, x, gamma, eps=1e-5):
             x = np.asarray(x, dtype=float)
             dout = np.asarray(dout, dtype=float)
@@ -207,8 +183,7 @@ BROKEN: dict[str, tuple[str, set[str], str]] = {
                 m * dout - _per_channel(dbeta, x.ndim) - x_hat * _per_channel(dgamma, x.ndim))
             return dx, dgamma, dbeta
     """),
-    "backward_unbiased_variance": ("batchnorm_backward", {
-        "matches_reference", "torch_parity", "finite_differences"}, """
+    Broken('backward_unbiased_variance', 'batchnorm_backward', ('finite_differences', 'values'), """
         def batchnorm_backward(dout, x, gamma, eps=1e-5):
             x = np.asarray(x, dtype=float)
             dout = np.asarray(dout, dtype=float)
@@ -226,14 +201,14 @@ BROKEN: dict[str, tuple[str, set[str], str]] = {
                 m * dout - _per_channel(dbeta, x.ndim) - x_hat * _per_channel(dgamma, x.ndim))
             return dx, dgamma, dbeta
     """),
-    "backward_scales_dout_in_place": ("batchnorm_backward", {"no_mutation"}, """
+    Broken('backward_scales_dout_in_place', 'batchnorm_backward', ('no_mutation',), """
         _ref_backward = batchnorm_backward
         def batchnorm_backward(dout, x, gamma, eps=1e-5):
             result = _ref_backward(dout, x, gamma, eps)
             dout *= 0.5
             return result
     """),
-    "backward_single_value_accepted": ("batchnorm_backward", {"single_value_raises"}, """
+    Broken('backward_single_value_accepted', 'batchnorm_backward', ('single_value_raises',), """
         _ref_backward = batchnorm_backward
         def batchnorm_backward(dout, x, gamma, eps=1e-5):
             try:
@@ -243,8 +218,9 @@ BROKEN: dict[str, tuple[str, set[str], str]] = {
                 return np.zeros_like(x), np.zeros(x.shape[1]), np.asarray(dout).sum(
                     axis=_reduce_axes(x))
     """),
-}
+)
 
+#: computes the same thing differently: must keep full marks
 CORRECT = """
 def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True,
                       momentum=0.1, eps=1e-5, unbiased_running_var=True):
@@ -294,55 +270,30 @@ def batchnorm_backward(dout, x, gamma, eps=1e-5):
     return np.ascontiguousarray(dx), dgamma, dbeta
 """
 
-
-def _own(report):
-    return [c for c in report.checks if c.id in OWN_IDS or c.id.endswith(".numpy_only")]
-
-
-@pytest.mark.parametrize("seed", range(5))
-def test_reference_gets_full_marks(seed):
-    report = grade(REFERENCE, tasks=(TASK,), seed=seed)
-    failed = {c.id: c.message for c in report.checks if c.status != "passed"}
-    assert not failed, failed
-
-
-def test_correct_variant_gets_full_marks(tmp_path):
-    sub = make_submission(tmp_path / "sub", overrides={TASK: CORRECT})
-    for seed in (0, 1):
-        report = grade(sub, tasks=(TASK,), seed=seed)
-        failed = {c.id: c.message for c in report.checks if c.status != "passed"}
-        assert not failed, failed
-
-
-def test_stubs_are_not_attempted():
-    report = grade(STUBS, tasks=(TASK,))
-    statuses = {c.id: c.status for c in _own(report)}
-    assert statuses and set(statuses.values()) == {"not_attempted"}, statuses
-
-
-@pytest.mark.parametrize("name", sorted(BROKEN))
-def test_broken_loses_points_only_in_its_function(broken, name):
-    function, must_fail, source = BROKEN[name]
-    report = broken(TASK, source)
-    assert_only(report, function)
-    failed = {c.id.split(".", 2)[2] for c in report.checks
-              if c.function == function and c.status != "passed"}
-    missing = {f"{function}.{p}" for p in must_fail} - {f"{function}.{p}" for p in failed}
-    assert not missing, f"{name} was not caught by {sorted(missing)} (failed: {sorted(failed)})"
-    for c in report.checks:
-        if c.status not in ("passed", "failed"):
-            assert c.status == "error", (c.id, c.status, c.message)
-
-
-def test_every_check_is_caught_by_some_broken_implementation():
-    caught = {f"{TASK}.{function}.{p}" for function, must, _ in BROKEN.values() for p in must}
-    assert OWN_IDS <= caught, sorted(OWN_IDS - caught)
-
-
-def test_spread_keeps_channel_variance_above_1e_3():
-    import numpy as np
-
-    x = np.zeros((3, 4, 2))
-    x[:, 1] = 1e-3 * np.arange(6).reshape(3, 2)
-    out = checks._spread(x)
-    assert np.all(out.var(axis=(0, 2)) > 0.3)
+BROKEN += (
+    # the keepdims=True habit: exact maths, (1, C) statistics; one place only
+    Broken('forward_keepdims_statistics', 'batchnorm_forward', ('shape_dtype',), """
+        _ref_forward = batchnorm_forward
+        def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True,
+                              momentum=0.1, eps=1e-5, unbiased_running_var=True):
+            out, rm, rv = _ref_forward(x, gamma, beta, running_mean, running_var, training,
+                                       momentum, eps, unbiased_running_var)
+            return out, rm.reshape(1, -1), rv.reshape(1, -1)
+    """),
+    Broken('backward_keepdims_parameters', 'batchnorm_backward', ('shape_dtype',), """
+        _ref_backward = batchnorm_backward
+        def batchnorm_backward(dout, x, gamma, eps=1e-5):
+            dx, dgamma, dbeta = _ref_backward(dout, x, gamma, eps)
+            return dx, dgamma.reshape(1, -1), dbeta.reshape(1, -1)
+    """),
+    Broken('eval_returns_running_arrays', 'batchnorm_forward', ('no_mutation',), """
+        _ref_forward = batchnorm_forward
+        def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True,
+                              momentum=0.1, eps=1e-5, unbiased_running_var=True):
+            out, rm, rv = _ref_forward(x, gamma, beta, running_mean, running_var, training,
+                                       momentum, eps, unbiased_running_var)
+            if not training:
+                return out, running_mean, running_var
+            return out, rm, rv
+    """),
+)

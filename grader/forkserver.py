@@ -1,0 +1,243 @@
+"""The warm server every Linux worker is forked from.
+
+The grader imports what the selected checks need (numpy; torch and
+TensorFlow where the batteries preload them) and, before it computes
+anything, forks this server: a process that has imported everything and
+never computes, so forking it again is safe and instant. (A process forked
+after torch or TensorFlow has *run* an operation can deadlock.)
+
+For every worker the server forks a *monitor*, which starts a session,
+optionally drops to an unprivileged user, enters the sandbox
+(``grader.sandbox.enter_namespaces``) and forks the *worker* itself, PID 1 of
+its own namespace; the worker runs ``grader.worker.serve`` on the socket the
+grader sent with the request. When the worker exits, the monitor kills
+whatever it left behind, writes one last frame with the exit status on the
+same socket, and exits. The server is a subreaper too: processes orphaned by
+a worker that was killed are killed at the next request and when it stops.
+
+Control messages are JSON on ``SOCK_SEQPACKET`` Unix sockets, one message
+each, with the worker's socket passed as ``SCM_RIGHTS``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import signal
+import socket
+import tempfile
+
+from grader import sandbox
+
+__all__ = ["ServerConnection", "start", "probe_isolation"]
+
+_MAX_MESSAGE = 1 << 20
+
+
+def _send(sock: socket.socket, message: dict, fds: tuple[int, ...] = ()) -> None:
+    data = json.dumps(message).encode()
+    if fds:
+        socket.send_fds(sock, [data], list(fds))
+    else:
+        sock.send(data)
+
+
+def _recv(sock: socket.socket) -> tuple[dict | None, list[int]]:
+    data, fds, _, _ = socket.recv_fds(sock, _MAX_MESSAGE, 4)
+    if not data:
+        return None, fds
+    return json.loads(data.decode()), fds
+
+
+def _exit_frame(fd: int, code: int) -> None:
+    from grader import wire
+
+    try:
+        with os.fdopen(os.dup(fd), "wb", buffering=0) as stream:
+            wire.write_frame(stream, {"status": "exited", "code": code})
+    except OSError:
+        pass
+
+
+def _monitor(spec: dict, fd: int, closing: list[int]) -> None:
+    """The monitor of one worker (never returns)."""
+    code = 70
+    try:
+        for other in closing:
+            os.close(other)
+        signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        os.setsid()
+        sandbox.die_with_parent()
+        if spec.get("user"):
+            sandbox.drop_privileges(spec["user"])
+        namespaces = spec["isolation"] == "namespaces"
+        if namespaces:
+            sandbox.enter_namespaces(spec["scratch"], tuple(spec.get("hide", ())))
+        else:
+            sandbox.become_subreaper()
+        child = os.fork()
+        if child == 0:
+            status = 70
+            try:
+                sandbox.die_with_parent()
+                if namespaces:
+                    sandbox.inside_namespace()
+                from grader import worker
+
+                status = worker.serve(spec, fd, fd)
+            finally:
+                os._exit(status)
+        _, status = os.waitpid(child, 0)
+        code = os.waitstatus_to_exitcode(status)
+        for _ in range(20):  # whatever the worker left running (process mode only)
+            if not sandbox.kill_children():
+                break
+            try:
+                while os.waitpid(-1, os.WNOHANG)[0]:
+                    pass
+            except ChildProcessError:
+                break
+        _exit_frame(fd, code)
+        code = 0
+    except BaseException as exc:  # noqa: BLE001 - report and go
+        from grader import wire
+
+        try:
+            with os.fdopen(os.dup(fd), "wb", buffering=0) as stream:
+                wire.write_frame(stream, {"status": "sandbox_error",
+                                          "message": f"{type(exc).__name__}: {exc}"})
+        except OSError:
+            pass
+    finally:
+        os._exit(code)
+
+
+def probe_isolation() -> sandbox.Isolation:
+    """Whether a forked child can enter the namespaces here (forks once to find out)."""
+    if sandbox.requested_mode() == "off":
+        return sandbox.Isolation("process", "the sandbox is off (GRADER_SANDBOX=off): workers "
+                                            "run with process limits only")
+    scratch = tempfile.mkdtemp(prefix="grader-probe-")
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(read)
+        message = b"ok"
+        try:
+            sandbox.enter_namespaces(scratch, ())
+        except BaseException as exc:  # noqa: BLE001
+            message = f"{exc}".encode()[:400] or b"failed"
+        os.write(write, message)
+        os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as fh:
+        answer = fh.read().decode(errors="replace")
+    os.waitpid(pid, 0)
+    os.rmdir(scratch)
+    if answer == "ok":
+        return sandbox.Isolation("namespaces")
+    return sandbox.Isolation("process", f"the kernel refused a sandbox ({answer}): workers run "
+                                        "with process limits only")
+
+
+def _serve(controls: list[socket.socket], isolation: sandbox.Isolation) -> None:
+    """The server's loop: spawn workers until every control socket closes."""
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # monitors are reaped by the kernel
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grader's to handle
+    sandbox.become_subreaper()
+    sandbox.die_with_parent()
+    selector = selectors.DefaultSelector()
+    for sock in controls:
+        selector.register(sock, selectors.EVENT_READ)
+        _send(sock, {"status": "ready", "isolation": isolation.name, "note": isolation.note})
+    spawned: set[int] = set()
+    open_controls = len(controls)
+    while open_controls:
+        for key, _ in selector.select():
+            sock = key.fileobj
+            try:
+                message, fds = _recv(sock)
+            except (OSError, ValueError):
+                message, fds = None, []
+            if message is None or message.get("op") == "close":
+                selector.unregister(sock)
+                sock.close()
+                open_controls -= 1
+                continue
+            spawned = {p for p in spawned if os.path.exists(f"/proc/{p}")}
+            sandbox.kill_children(keep=frozenset(spawned))  # orphans of killed workers
+            if message.get("op") != "spawn" or len(fds) != 1:
+                for fd in fds:
+                    os.close(fd)
+                _send(sock, {"error": f"bad request {message.get('op')!r}"})
+                continue
+            spec = dict(message["spec"], isolation=isolation.name)
+            closing = [s.fileno() for s in controls if s.fileno() >= 0]
+            pid = os.fork()
+            if pid == 0:
+                _monitor(spec, fds[0], closing)
+            os.close(fds[0])
+            spawned.add(pid)
+            _send(sock, {"pid": pid})
+    sandbox.kill_children()
+
+
+class ServerConnection:
+    """The grader's end of one control socket (thread-safe)."""
+
+    def __init__(self, sock: socket.socket, pid: int) -> None:
+        import threading
+
+        self.sock = sock
+        self.pid = pid
+        self._lock = threading.Lock()
+        message, _ = _recv(sock)
+        if not message or message.get("status") != "ready":
+            raise RuntimeError(f"the worker server did not start: {message!r}")
+        self.isolation = sandbox.Isolation(message["isolation"], message.get("note", ""))
+
+    def spawn(self, spec: dict) -> tuple[socket.socket, int]:
+        """A new worker for ``spec``: (the grader's socket to it, the monitor's pid)."""
+        mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            with self._lock:
+                _send(self.sock, {"op": "spawn", "spec": spec}, (theirs.fileno(),))
+                reply, _ = _recv(self.sock)
+        finally:
+            theirs.close()
+        if not reply or "pid" not in reply:
+            mine.close()
+            raise RuntimeError(f"the worker server refused a worker: {reply!r}")
+        return mine, int(reply["pid"])
+
+    def close(self) -> None:
+        with self._lock:
+            try:
+                _send(self.sock, {"op": "close"})
+            except OSError:
+                pass
+            self.sock.close()
+
+
+def start(clients: int = 1) -> tuple[list[socket.socket], int]:
+    """Fork the server from this process (which must not have computed with torch/TF yet).
+
+    Returns the grader's ends of ``clients`` control sockets and the server's pid.
+    """
+    pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(clients)]
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            for mine, _ in pairs:
+                mine.close()
+            isolation = probe_isolation()
+            _serve([theirs for _, theirs in pairs], isolation)
+        except BaseException:  # noqa: BLE001
+            code = 70
+        finally:
+            os._exit(code)
+    for _, theirs in pairs:
+        theirs.close()
+    return [mine for mine, _ in pairs], pid

@@ -1,0 +1,185 @@
+"""Where workers come from: a warm fork server (Linux) or fresh interpreters.
+
+A pool makes one :class:`~grader.student.WorkerProcess` per student function.
+:class:`WarmPool` imports what the workers will need in this process, forks
+``grader.forkserver`` before anything is computed, and forks every worker
+from it (a few milliseconds instead of seconds of imports); the sandbox is
+entered by each worker (``grader.sandbox``). :class:`ColdPool` starts each
+worker as a fresh interpreter that imports for itself (macOS, Windows).
+:func:`open_pool` picks one.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from grader import sandbox
+from grader.student import Channel, WorkerProcess
+
+__all__ = ["WarmPool", "ColdPool", "open_pool", "worker_spec", "preloads"]
+
+PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
+_GRADER_DIR = str(Path(__file__).resolve().parent)
+_BOOTSTRAP = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
+              "from grader.worker import main; sys.exit(main(sys.argv[1:]))")
+#: what every worker needs before any student code runs
+_BASE = ("numpy", "numpy.linalg", "numpy.random", "grader.worker", "grader.wire",
+         "grader.extract", "grader.testfns", "grader.materialize", "grader.contract",
+         "grader.sandbox")
+
+
+def preloads(batteries) -> tuple[str, ...]:
+    """The modules the workers of these batteries need, helpers included."""
+    names = list(_BASE)
+    for b in batteries:
+        names += list(b.profile.preload)
+        if b.helpers:
+            names.append(b.helpers)
+    return tuple(dict.fromkeys(names))
+
+
+def worker_spec(submission, battery, function: str, limits: sandbox.Limits,
+                scratch: str) -> dict:
+    """What a worker loads and the limits it sets (plain JSON)."""
+    return {"submission": str(submission.root), "task": battery.task,
+            "target": battery.target(function), "helpers": battery.helpers,
+            "memory_mb": int(limits.memory_mb), "cpu_s": int(limits.cpu_s),
+            "file_mb": int(limits.file_mb), "scratch": scratch,
+            "preload": list(battery.profile.preload)}
+
+
+def _scratch(user: str | None) -> str:
+    path = tempfile.mkdtemp(prefix="grader-worker-")
+    if user:
+        import pwd
+
+        entry = pwd.getpwuid(int(user)) if user.isdigit() else pwd.getpwnam(user)
+        os.chown(path, entry.pw_uid, entry.pw_gid)
+    return path
+
+
+def _source(submission, task: str):
+    return lambda: submission.module_path(task).read_text(encoding="utf-8", errors="replace")
+
+
+class WarmPool:
+    """Workers forked from a warm server; this process must not have computed yet."""
+
+    def __init__(self, modules: tuple[str, ...], hide: tuple[str, ...] = (),
+                 user: str | None = None, clients: int = 1) -> None:
+        for name in modules:
+            importlib.import_module(name)
+        from grader import forkserver
+
+        self.user = user if user is not None else os.environ.get("GRADER_WORKER_USER") or None
+        self.hide = tuple(dict.fromkeys((_GRADER_DIR, *hide)))
+        socks, self.server_pid = forkserver.start(clients)
+        self._spare = socks[1:]
+        self.connection = forkserver.ServerConnection(socks[0], self.server_pid)
+
+    def spare_connections(self) -> list:
+        """Control sockets for other processes (a batch's graders), taken once."""
+        spare, self._spare = self._spare, []
+        return spare
+
+    def note(self) -> str:
+        note = self.connection.isolation.note
+        if self.user:
+            note = (note + "; " if note else "") + f"workers run as the user {self.user}"
+        return note
+
+    def worker(self, submission, battery, function: str, limits) -> WorkerProcess:
+        def launch() -> Channel:
+            scratch = _scratch(self.user)
+            spec = dict(worker_spec(submission, battery, function, limits, scratch),
+                        hide=list(self.hide), user=self.user)
+            sock, pid = self.connection.spawn(spec)
+            stream = sock.makefile("rwb", buffering=0)
+            return Channel(reader=stream, writer=stream, kill=lambda: _killpg(pid),
+                           exit_code=lambda timeout: None, scratch=scratch)
+        return WorkerProcess(launch, battery.task, battery.target(function), limits,
+                             _source(submission, battery.task))
+
+    def close(self) -> None:
+        self.connection.close()
+        try:
+            os.waitpid(self.server_pid, 0)
+        except ChildProcessError:
+            pass
+
+
+def _killpg(pid: int) -> None:
+    import signal
+
+    for kill in (os.killpg, os.kill):
+        try:
+            kill(pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+
+class ColdPool:
+    """Every worker a fresh interpreter (no fork server): macOS, Windows."""
+
+    def __init__(self, modules: tuple[str, ...] = (), hide: tuple[str, ...] = (),
+                 user: str | None = None, clients: int = 1) -> None:
+        self.user = None
+
+    def spare_connections(self) -> list:
+        return []
+
+    def note(self) -> str:
+        return (f"no sandbox on {sys.platform}: workers are separate processes with a "
+                "wall-clock timeout" + (" and resource limits" if os.name == "posix" else ""))
+
+    def worker(self, submission, battery, function: str, limits) -> WorkerProcess:
+        def launch() -> Channel:
+            scratch = _scratch(None)
+            spec = worker_spec(submission, battery, function, limits, scratch)
+            kwargs = ({"start_new_session": True} if os.name == "posix" else
+                      {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)})
+            proc = subprocess.Popen(
+                [sys.executable, "-I", "-B", "-c", _BOOTSTRAP, PROJECT_ROOT, json.dumps(spec)],
+                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                cwd=scratch, env=sandbox.worker_env(scratch), **kwargs)
+
+            def exit_code(timeout: float):
+                try:
+                    return proc.wait(timeout=timeout)
+                except subprocess.TimeoutExpired:
+                    return None
+
+            def kill() -> None:
+                if os.name == "posix":
+                    _killpg(proc.pid)
+                try:
+                    proc.kill()
+                    proc.wait(timeout=10)
+                except (OSError, subprocess.TimeoutExpired):
+                    pass
+            return Channel(reader=proc.stdout, writer=proc.stdin, kill=kill,
+                           exit_code=exit_code, scratch=scratch)
+        limits = _cold(limits)
+        return WorkerProcess(launch, battery.task, battery.target(function), limits,
+                             _source(submission, battery.task))
+
+    def close(self) -> None:
+        pass
+
+
+def _cold(limits: sandbox.Limits) -> sandbox.Limits:
+    """A cold worker imports numpy, torch and TensorFlow itself before the student's code."""
+    import dataclasses
+
+    return dataclasses.replace(limits, start_timeout_s=limits.start_timeout_s + 120.0)
+
+
+def open_pool(modules: tuple[str, ...], hide: tuple[str, ...] = (), clients: int = 1):
+    """A warm pool where forking is safe (Linux), else a cold one."""
+    cls = WarmPool if sandbox.CAN_FORK else ColdPool
+    return cls(modules, hide=hide, clients=clients)

@@ -1,0 +1,1 @@
+"""Banks of deliberately broken implementations, one module per task."""

@@ -1,0 +1,108 @@
+"""Pinned messages of a sample of checks, as scikit-learn pins its estimator checks'.
+
+A message reads plainly first (what the function should do, expected vs got,
+the input); the evidence and the hint are separate fields. These tests fail
+when a message changes, so that a change is a decision.
+"""
+from __future__ import annotations
+
+import pytest
+
+from banks import batchnorm, diagnostics, initializers
+from conftest import grade, make_submission
+
+
+def _record(bank, name):
+    return next(r for r in bank if r.name == name)
+
+
+def _checks(tmp_path, task, source):
+    report = grade(make_submission(tmp_path / "sub", overrides={task: source}), tasks=(task,))
+    return {c.id: c for c in report.checks}
+
+
+def test_a_swapped_fan_names_the_mistake(tmp_path):
+    c = _checks(tmp_path, "initializers",
+                _record(initializers.BROKEN, "fans_swapped").source)
+    check = c["initializers.compute_fans.torch_layout"]
+    assert check.message == ("compute_fans((64, 100), layout='torch') returned (64, 100); "
+                             "expected (fan_in, fan_out) = (100, 64) in the torch layout")
+    assert check.hint == "Your answer is what this mistake gives: fan_in and fan_out swapped."
+    waiting = c["initializers.compute_fans.invalid_input"]
+    assert waiting.message == (
+        "waits for correct basic values: this property earns points once compute_fans gives "
+        "correct results on basic inputs (compute_fans((8, 4, 3, 3)): result[0] is 72, "
+        "expected 36)")
+
+
+def test_a_string_where_a_number_belongs(tmp_path):
+    c = _checks(tmp_path, "diagnostics", "def relative_error(a, b):\n    return 'small'\n")
+    assert c["diagnostics.relative_error.formula"].message == (
+        "relative_error(a, b) should return a number (a Python float); got the str 'small'")
+
+
+def test_the_keepdims_habit_costs_only_the_shape_check(tmp_path):
+    c = _checks(tmp_path, "batchnorm",
+                _record(batchnorm.BROKEN, "forward_keepdims_statistics").source)
+    assert c["batchnorm.batchnorm_forward.shape_dtype"].message == (
+        "batchnorm_forward (training=True, x of shape (4, 3)): new_running_mean should return "
+        "shape (3,); got (1, 3)")
+    assert [i for i, r in c.items() if r.status != "passed"] == [
+        "batchnorm.batchnorm_forward.shape_dtype"]
+
+
+def test_an_eval_mode_bug_is_hinted_as_one(tmp_path):
+    source = '''
+        _ref_forward = batchnorm_forward
+        def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True,
+                              momentum=0.1, eps=1e-5, unbiased_running_var=True):
+            out, rm, rv = _ref_forward(x, gamma, beta, running_mean, running_var, training,
+                                       momentum, eps, unbiased_running_var)
+            if not training and np.asarray(x).shape[0] > 1:
+                xs = np.asarray(x, dtype=float)
+                axes = _reduce_axes(xs)
+                mu, var = xs.mean(axis=axes), xs.var(axis=axes)
+                out = (_per_channel(gamma, xs.ndim) * (xs - _per_channel(mu, xs.ndim))
+                       / np.sqrt(_per_channel(var, xs.ndim) + eps) + _per_channel(beta, xs.ndim))
+            return out, rm, rv
+    '''
+    c = _checks(tmp_path, "batchnorm", source)
+    hint = ("In evaluation mode (training=False) normalise with running_mean and running_var, "
+            "not with the statistics of the batch.")
+    assert c["batchnorm.batchnorm_forward.channel_scales"].hint == hint
+    assert c["batchnorm.batchnorm_forward.eval_values"].hint == hint
+    assert c["batchnorm.batchnorm_forward.eval_values"].status == "failed"
+
+
+def test_an_inverted_diagnose_is_told_so(tmp_path):
+    c = _checks(tmp_path, "diagnostics", _record(diagnostics.BROKEN, "dg_inverted").source)
+    assert c["diagnostics.diagnose.boundaries"].hint.startswith(
+        "'vanishing' and 'exploding' are swapped")
+    assert "got the str 'exploding'" in c["diagnostics.diagnose.special_cases"].message
+
+
+@pytest.mark.parametrize("source, prop", [
+    (_record(initializers.BROKEN, "xu_missing_sqrt3").source, "variance"),
+])
+def test_statistical_messages_lead_with_plain_words(tmp_path, source, prop):
+    c = _checks(tmp_path, "initializers", source)
+    check = c[f"initializers.xavier_uniform.{prop}"]
+    import re
+
+    assert re.match(r"xavier_uniform should draw weights of variance σ0²\. "
+                    r"xavier_uniform\(\(512, 64\)\): your samples' variance is 0\.33\d× the "
+                    r"target σ0² = gain²·2/\(fan_in\+fan_out\) = 1²·2/\(64\+512\) = 0\.003472",
+                    check.message), check.message
+    assert "KS" not in check.message and "DKW" not in check.message
+    assert "fails this with" in check.evidence
+    assert "√3" in check.hint
+
+
+def test_no_message_cites_what_a_student_does_not_have():
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "grader"
+    for path in root.rglob("*.py"):
+        text = path.read_text(encoding="utf-8")
+        assert "SPEC §" not in text, path
+        assert "reference/" not in text or path.name in ("integrity.py",), path
