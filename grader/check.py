@@ -14,14 +14,15 @@ propagate from ``student`` and become ``not_attempted``, ``error`` or
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, NamedTuple
 
 import numpy as np
 
 from grader.contract import POINTS
 from grader.wire import Unsupported
 
-__all__ = ["KINDS", "VISIBILITIES", "Check", "CheckFailed", "CheckSkipped", "expect_array",
+__all__ = ["KINDS", "VISIBILITIES", "Check", "CheckFailed", "CheckSkipped", "Diagnosis",
+           "expect_array",
            "expect_float", "values", "describe", "fmt_shape", "summarize"]
 
 KINDS = ("statistical", "property", "parity", "unit", "experiment")
@@ -34,14 +35,25 @@ class CheckFailed(Exception):
 
     ``message`` says it in plain words (what the function should do, expected
     vs got, the input); ``evidence`` is the statistic, bound or seed behind the
-    verdict, in one clause; ``hint`` names the likely mistake.
+    verdict, in one clause; ``hint`` says what to do; ``mistake`` names the
+    known mistake the check recognised, if any (the class's item analysis
+    counts them).
     """
 
-    def __init__(self, message: str, hint: str = "", evidence: str = "") -> None:
+    def __init__(self, message: str, hint: str = "", evidence: str = "",
+                 mistake: str = "") -> None:
         super().__init__(message)
         self.message = message
         self.hint = hint
         self.evidence = evidence
+        self.mistake = mistake
+
+
+class Diagnosis(NamedTuple):
+    """A hint chosen from what a check observed, and the known mistake it names."""
+
+    hint: str
+    mistake: str = ""
 
 
 class CheckSkipped(Exception):

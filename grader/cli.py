@@ -47,6 +47,13 @@ class UsageError(Exception):
     """A bad option or input: exit 2 with this one-line reason."""
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line on stderr (and exit 2)."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"grader: {message} (see {self.prog} --help)\n")
+
+
 def _seed(text: str) -> int:
     try:
         value = int(text)
@@ -84,10 +91,11 @@ def _grading_options(parser: argparse.ArgumentParser, batch: bool = False) -> No
 def build_parser() -> argparse.ArgumentParser:
     from grader.reporters import FORMATS
 
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="grader", description="Grade the weight-initialisation assignment.",
         formatter_class=argparse.RawDescriptionHelpFormatter, epilog=_EPILOG)
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND",
+                                parser_class=_Parser)
     check = sub.add_parser(
         "check", help="grade one submission", epilog=_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,

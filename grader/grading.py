@@ -41,7 +41,9 @@ def framework_modules(batteries) -> tuple[str, ...]:
     """The frameworks the selected checks need in this process, those installed."""
     import importlib.util
 
-    wanted = {"torch": ("torch",), "tensorflow": ("tensorflow", "keras")}
+    # torch's autograd imports its symbolic shapes (and sympy) on its first backward pass
+    wanted = {"torch": ("torch", "torch.fx.experimental.symbolic_shapes"),
+              "tensorflow": ("tensorflow", "keras")}
     names = []
     for b in batteries:
         for c in b.checks:

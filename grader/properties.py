@@ -55,5 +55,5 @@ def one_origin(prop: Callable[[object], None]) -> Callable[[object], None]:
         except CheckFailed as caught:
             failure = caught
         if failure is not None:
-            raise CheckFailed(failure.message, failure.hint, failure.evidence)
+            raise CheckFailed(failure.message, failure.hint, failure.evidence, failure.mistake)
     return wrapped

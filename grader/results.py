@@ -44,6 +44,8 @@ class CheckResult:
     cached: bool = False
     #: skipped here, graded by the final grader (the quiz in the student release)
     pending: bool = False
+    #: the known mistake the check recognised, if any
+    mistake: str = ""
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -91,6 +93,8 @@ class CheckResult:
             out["visibility"] = self.visibility
         if self.pending:
             out["pending"] = True
+        if self.mistake:
+            out["mistake"] = self.mistake
         return out
 
 
@@ -186,7 +190,8 @@ def check_from_dict(data: dict) -> CheckResult:
         max_units=to_units(float(data["max_score"])), message=str(data.get("message", "")),
         hint=str(data.get("hint", "")), evidence=str(data.get("evidence", "")),
         output=str(data.get("output", "")),
-        visibility=str(data.get("visibility", "visible")), pending=bool(data.get("pending")))
+        visibility=str(data.get("visibility", "visible")), pending=bool(data.get("pending")),
+        mistake=str(data.get("mistake", "")))
 
 
 def report_from_dict(data: dict) -> Report:

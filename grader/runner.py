@@ -77,11 +77,11 @@ def function_key(task: str, function: str) -> str:
 
 
 def _result(check: Check, units: int, status: str, message: str = "", hint: str = "",
-            evidence: str = "", output: str = "", duration: float = 0.0) -> CheckResult:
+            evidence: str = "", output: str = "", mistake: str = "") -> CheckResult:
     return CheckResult(id=check.id, function=check.function, kind=check.kind, status=status,
                        units=units if status == "passed" else 0, max_units=units,
                        message=message, hint=hint, evidence=evidence, output=output,
-                       duration_s=duration, visibility=check.visibility, gated=check.gated)
+                       visibility=check.visibility, gated=check.gated, mistake=mistake)
 
 
 class _ImportMemo:
@@ -164,7 +164,7 @@ def _run_one(check: Check, student: StudentFunction, units: int, seed: int) -> C
         message = check.run(student, check_rng(seed, check.id))
     except CheckFailed as failure:
         return _result(check, units, "failed", failure.message, failure.hint or check.hint,
-                       failure.evidence, student.captured())
+                       failure.evidence, student.captured(), failure.mistake)
     except CheckSkipped as skipped:
         return dataclasses.replace(_result(check, units, "skipped", skipped.message,
                                            skipped.hint), pending=skipped.pending)

@@ -34,6 +34,9 @@ __all__ = [
     "Raised",
     "Call",
     "Channel",
+    "SocketWriter",
+    "socket_receiver",
+    "thread_receiver",
     "WorkerProcess",
     "StudentFunction",
     "module_source",
@@ -116,13 +119,98 @@ class Call:
 
 @dataclass
 class Channel:
-    """A started worker process as the grader sees it."""
+    """A started worker process as the grader sees it.
 
-    reader: object  # binary stream of frames from the worker
+    ``receive(timeout)`` returns the next frame (a dict), an ``EOFError`` when
+    the worker is gone, another exception for a malformed frame, or None when
+    nothing came in time.
+    """
+
+    receive: Callable[[float], object]
     writer: object  # binary stream of frames to the worker
     kill: Callable[[], None]  # stop the worker and everything it started
     exit_code: Callable[[float], int | None]  # its exit code, waiting up to the timeout
     scratch: str
+    close: Callable[[], None] = lambda: None
+
+
+def socket_receiver(sock) -> Callable[[float], object]:
+    """Frames read straight from a socket, with a timeout per frame."""
+    import socket as _socket
+    import struct
+
+    def exact(n: int, deadline: float) -> bytes:
+        import time
+
+        chunks = []
+        while n:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                raise TimeoutError
+            sock.settimeout(left)
+            chunk = sock.recv(min(n, 1 << 20))
+            if not chunk:
+                raise EOFError("stream closed")
+            chunks.append(chunk)
+            n -= len(chunk)
+        return b"".join(chunks)
+
+    def receive(timeout: float):
+        import time
+
+        deadline = time.monotonic() + (timeout if timeout > 0 else 1e9)
+        try:
+            (size,) = struct.unpack(">Q", exact(8, deadline))
+            if size > wire.MAX_FRAME_BYTES:
+                return wire.WireError(f"message of {size} bytes exceeds {wire.MAX_FRAME_BYTES}")
+            return wire.unpack(exact(size, deadline))
+        except (TimeoutError, _socket.timeout):
+            return None
+        except EOFError as exc:
+            return exc
+        except (wire.WireError, OSError, ValueError) as exc:
+            return exc
+    return receive
+
+
+class SocketWriter:
+    """A write-only stream on a socket that always sends everything (sendall)."""
+
+    def __init__(self, sock) -> None:
+        self.sock = sock
+
+    def write(self, data: bytes) -> int:
+        self.sock.settimeout(None)
+        self.sock.sendall(data)
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def thread_receiver(stream) -> Callable[[float], object]:
+    """Frames read by a thread from a pipe (where select cannot wait on one: Windows)."""
+    replies: queue.Queue = queue.Queue()
+
+    def loop() -> None:
+        try:
+            while True:
+                replies.put(wire.read_frame(stream))
+        except EOFError:
+            replies.put(EOFError())
+        except (wire.WireError, OSError, ValueError) as exc:
+            replies.put(exc)
+    threading.Thread(target=loop, daemon=True).start()
+
+    def receive(timeout: float):
+        try:
+            return replies.get(timeout=timeout if timeout > 0 else None)
+        except queue.Empty:
+            return None
+    return receive
 
 
 def _raised(message: dict) -> Raised:
@@ -165,7 +253,6 @@ class WorkerProcess:
         self.target = target
         self.limits = limits
         self._channel: Channel | None = None
-        self._replies: queue.Queue = queue.Queue()
         self._exit_code: int | None = None
         self.ready: dict = {}
         self.output: list[dict] = []
@@ -177,9 +264,7 @@ class WorkerProcess:
         except (OSError, RuntimeError) as exc:
             raise WorkerUnavailable(f"could not start a worker for {self.target}: {exc}") \
                 from exc
-        self._replies = queue.Queue()
-        threading.Thread(target=self._read_loop, args=(self._channel, self._replies),
-                         daemon=True).start()
+        self._exit_code = None
         alive = self._reply(ALIVE_TIMEOUT_S)
         if not (isinstance(alive, dict) and alive.get("status") == "alive"):
             code = self._channel.exit_code(5.0)
@@ -208,21 +293,10 @@ class WorkerProcess:
                                      f"Keep the name and signature of {self.target} from the stub.")
         raise StudentCrashed(f"the worker answered {status!r} while importing {self.task}.py")
 
-    @staticmethod
-    def _read_loop(channel: Channel, replies: queue.Queue) -> None:
-        try:
-            while True:
-                replies.put(wire.read_frame(channel.reader))
-        except EOFError:
-            replies.put(EOFError())
-        except (wire.WireError, OSError, ValueError) as exc:
-            replies.put(exc)
-
     def _reply(self, timeout: float):
         """The next frame, EOFError, an exception, or None on timeout; notes 'exited'."""
-        try:
-            reply = self._replies.get(timeout=timeout if timeout > 0 else None)
-        except queue.Empty:
+        reply = self._channel.receive(timeout)
+        if reply is None:
             return None
         if isinstance(reply, dict) and reply.get("status") == "exited":
             self._exit_code = int(reply.get("code", 0))
@@ -296,11 +370,11 @@ class WorkerProcess:
         except Exception:  # noqa: BLE001 - it is going away either way
             pass
         channel.kill()
-        for stream in (channel.writer, channel.reader):
-            try:
-                stream.close()
-            except OSError:
-                pass
+        try:
+            channel.writer.close()
+        except OSError:
+            pass
+        channel.close()
         import shutil
 
         shutil.rmtree(channel.scratch, ignore_errors=True)

@@ -73,7 +73,7 @@ def find_root(folder: Path, depth: int = 2) -> Path | None:
 
 def _suggest(base: Path) -> str:
     """Where the modules probably are, for the 'not a submission' messages."""
-    if _holds(Path.cwd()) and base.resolve() != Path.cwd().resolve():
+    if _holds(Path.cwd()) and not _holds(base):
         return " They are in this folder: run `grader check .`"
     root = find_root(base, depth=3) if base.is_dir() else None
     if root is not None and root.resolve() != base.resolve():
@@ -87,7 +87,7 @@ def locate(path: str) -> Submission:
     p = Path(path)
     if not p.exists():
         raise SubmissionError(f"no such file or directory: {path}; give the folder that "
-                              f"holds {', '.join(MODULE_FILES)}.{_suggest(Path('.'))}")
+                              f"holds {', '.join(MODULE_FILES)}.{_suggest(p)}")
     if not p.is_dir():
         raise SubmissionError(f"{path} is not a folder; give the folder that holds "
                               f"{', '.join(MODULE_FILES)}")

@@ -1,7 +1,9 @@
 """Plain data across the process boundary: JSON with tagged NumPy arrays.
 
-Nothing here unpickles or evaluates anything. Arrays travel as dtype, shape and
-raw bytes (base64), and only plain numeric and boolean dtypes are accepted.
+Nothing here unpickles or evaluates anything. A message is a JSON document
+followed by the raw bytes of the arrays it holds: an array is tagged in the
+JSON with its dtype, its shape and the index of its buffer, and only plain
+numeric and boolean dtypes are accepted.
 Values a student may return that are not plain data (a torch tensor, an
 object array, a function) decode to :class:`Unsupported`, so that a check can
 say what it got instead of what it expected.
@@ -76,11 +78,19 @@ def _type_name(value: object) -> str:
     return t.__qualname__ if mod == "builtins" else f"{mod}.{t.__qualname__}"
 
 
-def encode(value: object, *, _depth: int = 0) -> object:
-    """Turn ``value`` into JSON-ready data, tagging what JSON cannot hold."""
+def encode(value: object, *, _depth: int = 0, _buffers: list | None = None) -> object:
+    """Turn ``value`` into JSON-ready data, tagging what JSON cannot hold.
+
+    Arrays go to ``_buffers`` (raw bytes, referred to by index) when a list is
+    given, else inline as base64.
+    """
     if _depth > 64:
         raise WireError("value nested more than 64 levels deep")
     d = _depth + 1
+
+    def sub(v):
+        return encode(v, _depth=d, _buffers=_buffers)
+
     if value is None or isinstance(value, (bool, str)):
         return value
     if isinstance(value, int) and type(value) is int:
@@ -93,27 +103,29 @@ def encode(value: object, *, _depth: int = 0) -> object:
         arr = np.ascontiguousarray(value)
         if arr.nbytes > MAX_FRAME_BYTES:
             raise WireError(f"array of {arr.nbytes} bytes is too large")
-        return {
-            "__nd__": arr.dtype.str,
-            "shape": list(value.shape),
-            "data": base64.b64encode(arr.tobytes()).decode("ascii"),
-        }
+        tag = {"__nd__": arr.dtype.str, "shape": list(value.shape)}
+        if _buffers is None:
+            tag["data"] = base64.b64encode(arr.tobytes()).decode("ascii")
+        else:
+            tag["buf"] = len(_buffers)
+            _buffers.append(arr)
+        return tag
     if isinstance(value, np.generic):
         if value.dtype.kind not in _ALLOWED_KINDS:
             return {"__unsupported__": _type_name(value), "text": ""}
-        return {"__np__": value.dtype.str, "value": encode(value.item(), _depth=d)}
+        return {"__np__": value.dtype.str, "value": sub(value.item())}
     if isinstance(value, tuple) and type(value) is tuple:
-        return {"__tuple__": [encode(v, _depth=d) for v in value]}
+        return {"__tuple__": [sub(v) for v in value]}
     if isinstance(value, list) and type(value) is list:
-        return [encode(v, _depth=d) for v in value]
+        return [sub(v) for v in value]
     if type(value) in (set, frozenset):
-        return {"__set__": [encode(v, _depth=d) for v in value]}
+        return {"__set__": [sub(v) for v in value]}
     if type(value) is dict:
-        return {"__dict__": [[encode(k, _depth=d), encode(v, _depth=d)] for k, v in value.items()]}
+        return {"__dict__": [[sub(k), sub(v)] for k, v in value.items()]}
     if isinstance(value, Rng):
         return {"__rng__": list(value.seed)}
     if isinstance(value, Fn):
-        return {"__fn__": value.name, "params": encode(value.params, _depth=d)}
+        return {"__fn__": value.name, "params": sub(value.params)}
     if isinstance(value, Unsupported):
         return {"__unsupported__": value.type_name, "text": value.text}
     try:
@@ -123,15 +135,19 @@ def encode(value: object, *, _depth: int = 0) -> object:
     return {"__unsupported__": _type_name(value), "text": text}
 
 
-def decode(data: object, *, _depth: int = 0) -> object:
+def decode(data: object, *, _depth: int = 0, _buffers: list | None = None) -> object:
     """Invert :func:`encode`; raises :class:`WireError` on anything unexpected."""
     if _depth > 66:
         raise WireError("message nested too deeply")
     d = _depth + 1
+
+    def sub(v):
+        return decode(v, _depth=d, _buffers=_buffers)
+
     if data is None or isinstance(data, (bool, int, float, str)):
         return data
     if isinstance(data, list):
-        return [decode(v, _depth=d) for v in data]
+        return [sub(v) for v in data]
     if not isinstance(data, dict) or len(data) == 0:
         raise WireError(f"unexpected JSON value {type(data).__name__}")
     if "__nd__" in data:
@@ -141,7 +157,13 @@ def decode(data: object, *, _depth: int = 0) -> object:
         shape = tuple(int(s) for s in data["shape"])
         if any(s < 0 for s in shape):
             raise WireError("negative dimension")
-        raw = base64.b64decode(str(data["data"]).encode("ascii"), validate=True)
+        if "buf" in data:
+            index = data["buf"]
+            if _buffers is None or not isinstance(index, int) or not 0 <= index < len(_buffers):
+                raise WireError("array refers to a buffer the message does not have")
+            raw = _buffers[index]
+        else:
+            raw = base64.b64decode(str(data["data"]).encode("ascii"), validate=True)
         if len(raw) != dtype.itemsize * math.prod(shape):
             raise WireError("array bytes do not match its shape")
         return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
@@ -149,11 +171,11 @@ def decode(data: object, *, _depth: int = 0) -> object:
         dtype = np.dtype(str(data["__np__"]))
         if dtype.kind not in _ALLOWED_KINDS:
             raise WireError(f"refused dtype {dtype}")
-        return dtype.type(decode(data["value"], _depth=d))
+        return dtype.type(sub(data["value"]))
     if "__tuple__" in data:
-        return tuple(decode(v, _depth=d) for v in data["__tuple__"])
+        return tuple(sub(v) for v in data["__tuple__"])
     if "__set__" in data:
-        items = [decode(v, _depth=d) for v in data["__set__"]]
+        items = [sub(v) for v in data["__set__"]]
         try:
             return frozenset(items)
         except TypeError as exc:
@@ -162,9 +184,9 @@ def decode(data: object, *, _depth: int = 0) -> object:
         out = {}
         for pair in data["__dict__"]:
             k, v = pair
-            key = decode(k, _depth=d)
+            key = sub(k)
             try:
-                out[key] = decode(v, _depth=d)
+                out[key] = sub(v)
             except TypeError as exc:
                 raise WireError("unhashable dict key") from exc
         return out
@@ -178,7 +200,7 @@ def decode(data: object, *, _depth: int = 0) -> object:
     if "__rng__" in data:
         return Rng(tuple(int(s) for s in data["__rng__"]))
     if "__fn__" in data:
-        params = decode(data["params"], _depth=d)
+        params = sub(data["params"])
         return Fn(str(data["__fn__"]), params if isinstance(params, dict) else {})
     if "__unsupported__" in data:
         return Unsupported(str(data["__unsupported__"]), str(data.get("text", "")))
@@ -186,15 +208,38 @@ def decode(data: object, *, _depth: int = 0) -> object:
 
 
 def pack(message: dict) -> bytes:
-    return json.dumps(encode(message), separators=(",", ":")).encode("utf-8")
+    """A message as bytes: the JSON length, the JSON, then each buffer's length and bytes."""
+    buffers: list = []
+    head = json.dumps(encode(message, _buffers=buffers), separators=(",", ":")).encode("utf-8")
+    parts = [_HEADER.pack(len(head)), head]
+    for arr in buffers:
+        parts += [_HEADER.pack(arr.nbytes), arr.tobytes()]
+    return b"".join(parts)
 
 
 def unpack(payload: bytes) -> dict:
+    view = memoryview(payload)
     try:
-        data = json.loads(payload.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        if len(view) < _HEADER.size:
+            raise ValueError("truncated")
+        (size,) = _HEADER.unpack(view[:_HEADER.size])
+        at = _HEADER.size + size
+        if at > len(view):
+            raise ValueError("truncated")
+        data = json.loads(bytes(view[_HEADER.size:at]).decode("utf-8"))
+        buffers = []
+        while at < len(view):
+            if at + _HEADER.size > len(view):
+                raise ValueError("truncated buffer length")
+            (n,) = _HEADER.unpack(view[at:at + _HEADER.size])
+            at += _HEADER.size
+            if at + n > len(view):
+                raise ValueError("truncated buffer")
+            buffers.append(view[at:at + n])
+            at += n
+    except (UnicodeDecodeError, ValueError, struct.error) as exc:
         raise WireError(f"malformed message: {exc}") from exc
-    message = decode(data)
+    message = decode(data, _buffers=buffers)
     if not isinstance(message, dict):
         raise WireError("a message must be a dict")
     return message

@@ -182,30 +182,46 @@ def _frameworks_loaded() -> list[str]:
     return sorted(m for m in FRAMEWORK_MODULES if m in sys.modules)
 
 
-def _guarded_state() -> tuple[dict[str, dict], frozenset[str]]:
-    """Copies of the namespaces student code must not patch, and the names of the loaded
-    modules (to see the grader imported)."""
+def _grader_modules() -> frozenset[str]:
+    return frozenset(m for m in list(sys.modules) if m == "grader" or m.startswith("grader."))
+
+
+def _guarded_state(graders: frozenset[str]) -> tuple[dict[str, dict], int, frozenset[str]]:
+    """Copies of the namespaces student code must not patch, the number of loaded
+    modules, and ``graders``: the grader's modules loaded (computed once by the caller)."""
     state = {name: vars(sys.modules[name]).copy() for name in GUARDED_MODULES
              if name in sys.modules}
-    return state, frozenset(sys.modules)
+    return state, len(sys.modules), graders
 
 
 def _tampered(before) -> list[str]:
-    spaces, modules = before
-    now, loaded = _guarded_state()
+    spaces, count, graders = before
     changed = []
     for name, space in spaces.items():
-        current = now.get(name, {})
+        module = sys.modules.get(name)
+        current = vars(module) if module is not None else {}
         if current == space:  # identical objects compare equal at once
             continue
         changed += [f"{name}.{attr}" for attr, value in space.items()
                     if current.get(attr, _MISSING) is not value]
-    imported = [f"{m} (imported the grader)" for m in loaded - modules
-                if m == "grader" or m.startswith("grader.")]
+    imported = []
+    if len(sys.modules) != count:  # something was imported (or removed): was it the grader?
+        imported = [f"{m} (imported the grader)" for m in _grader_modules() - graders]
     return sorted(changed) + sorted(imported)
 
 
 _MISSING = object()
+
+
+def _restore(before) -> None:
+    """Put the guarded namespaces back as they were (so that the report can be sent)."""
+    for name, space in before[0].items():
+        module = sys.modules.get(name)
+        if module is not None:
+            current = vars(module)
+            for attr in [a for a in current if a not in space]:
+                del current[attr]
+            current.update(space)
 
 
 def _tamper_report(names: list[str], when: str) -> dict:
@@ -215,7 +231,13 @@ def _tamper_report(names: list[str], when: str) -> dict:
                        "NumPy, builtins or the grader earns no points", "traceback": ""}
 
 
-def call_target(target, request: dict, submission: str) -> dict:
+def call_target(target, request: dict, submission: str,
+                graders: frozenset[str] | None = None) -> dict:
+    """Call ``target`` as ``request`` asks and report what it did, as plain data.
+
+    ``graders`` is the set of the grader's modules loaded before (computed once
+    per worker; None computes it now).
+    """
     import numpy as np
 
     from grader import extract
@@ -226,7 +248,7 @@ def call_target(target, request: dict, submission: str) -> dict:
     watched = list(_array_leaves([args, kwargs], "input"))
     copies = [(path, arr.copy()) for path, arr in watched]
     loaded_before = _frameworks_loaded()
-    guarded = _guarded_state()
+    guarded = _guarded_state(_grader_modules() if graders is None else graders)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
@@ -242,6 +264,7 @@ def call_target(target, request: dict, submission: str) -> dict:
             return {"status": "raised", **_exception_report(exc, submission)}
     tampered = _tampered(guarded)
     if tampered:
+        _restore(guarded)
         return {"status": "raised", "fatal": True, **_tamper_report(tampered, "while running")}
     mutated = [
         path
@@ -291,7 +314,7 @@ def serve(spec: dict, proto_in_fd: int, proto_out_fd: int) -> int:
     if spec.get("helpers"):
         importlib.import_module(spec["helpers"])
     send({"status": "alive", "pid": os.getpid()})
-    guarded = _guarded_state()
+    guarded = _guarded_state(_grader_modules())
     submission, module_name, target_name = spec["submission"], spec["task"], spec["target"]
     try:
         module = load_module(submission, module_name)
@@ -301,6 +324,7 @@ def serve(spec: dict, proto_in_fd: int, proto_out_fd: int) -> int:
         return 0
     tampered = _tampered(guarded)
     if tampered:
+        _restore(guarded)
         send({"status": "import_error", **_tamper_report(tampered, "when imported")})
         return 0
     if not hasattr(module, target_name):
@@ -310,6 +334,7 @@ def serve(spec: dict, proto_in_fd: int, proto_out_fd: int) -> int:
     send({"status": "ready", "replaced": replaced, "frameworks_at_import": frameworks_at_import})
 
     target = getattr(module, target_name)
+    graders = _grader_modules()
     while True:
         try:
             request = wire.read_frame(proto_in)
@@ -326,7 +351,7 @@ def serve(spec: dict, proto_in_fd: int, proto_out_fd: int) -> int:
                 send({"status": "raised", "type": "TypeError", "mro": ["TypeError"],
                       "message": f"{target_name} is not callable", "traceback": ""})
             else:
-                reply = call_target(target, request, submission)
+                reply = call_target(target, request, submission, graders)
                 send(reply)
                 if reply.get("fatal"):
                     return 0  # patched state must not leak into the next call

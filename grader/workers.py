@@ -19,7 +19,8 @@ import tempfile
 from pathlib import Path
 
 from grader import sandbox
-from grader.student import Channel, WorkerProcess
+from grader.student import (Channel, SocketWriter, WorkerProcess, socket_receiver,
+                            thread_receiver)
 
 __all__ = ["WarmPool", "ColdPool", "open_pool", "worker_spec", "preloads"]
 
@@ -68,7 +69,12 @@ def _source(submission, task: str):
 
 
 class WarmPool:
-    """Workers forked from a warm server; this process must not have computed yet."""
+    """Workers forked from a warm server; this process must not have computed yet.
+
+    ``clients`` control sockets are opened; this pool uses the first, and
+    :meth:`spare_sockets` hands the others to processes forked from this one
+    (a batch's graders), which :meth:`attach` to the same server.
+    """
 
     def __init__(self, modules: tuple[str, ...], hide: tuple[str, ...] = (),
                  user: str | None = None, clients: int = 1) -> None:
@@ -81,9 +87,21 @@ class WarmPool:
         socks, self.server_pid = forkserver.start(clients)
         self._spare = socks[1:]
         self.connection = forkserver.ServerConnection(socks[0], self.server_pid)
+        self.owner = True
 
-    def spare_connections(self) -> list:
-        """Control sockets for other processes (a batch's graders), taken once."""
+    @classmethod
+    def attach(cls, sock, server_pid: int, hide: tuple[str, ...], user: str | None):
+        """A pool on a control socket of a server someone else started."""
+        from grader import forkserver
+
+        pool = cls.__new__(cls)
+        pool.user, pool.hide, pool.server_pid = user, hide, server_pid
+        pool._spare, pool.owner = [], False
+        pool.connection = forkserver.ServerConnection(sock, server_pid)
+        return pool
+
+    def spare_sockets(self) -> list:
+        """The other control sockets, taken once."""
         spare, self._spare = self._spare, []
         return spare
 
@@ -99,18 +117,21 @@ class WarmPool:
             spec = dict(worker_spec(submission, battery, function, limits, scratch),
                         hide=list(self.hide), user=self.user)
             sock, pid = self.connection.spawn(spec)
-            stream = sock.makefile("rwb", buffering=0)
-            return Channel(reader=stream, writer=stream, kill=lambda: _killpg(pid),
-                           exit_code=lambda timeout: None, scratch=scratch)
+            return Channel(receive=socket_receiver(sock), writer=SocketWriter(sock),
+                           kill=lambda: _killpg(pid), exit_code=lambda timeout: None,
+                           scratch=scratch, close=sock.close)
         return WorkerProcess(launch, battery.task, battery.target(function), limits,
                              _source(submission, battery.task))
 
     def close(self) -> None:
         self.connection.close()
-        try:
-            os.waitpid(self.server_pid, 0)
-        except ChildProcessError:
-            pass
+        for sock in self._spare:
+            sock.close()
+        if self.owner:
+            try:
+                os.waitpid(self.server_pid, 0)
+            except ChildProcessError:
+                pass
 
 
 def _killpg(pid: int) -> None:
@@ -130,7 +151,7 @@ class ColdPool:
                  user: str | None = None, clients: int = 1) -> None:
         self.user = None
 
-    def spare_connections(self) -> list:
+    def spare_sockets(self) -> list:
         return []
 
     def note(self) -> str:
@@ -162,8 +183,8 @@ class ColdPool:
                     proc.wait(timeout=10)
                 except (OSError, subprocess.TimeoutExpired):
                     pass
-            return Channel(reader=proc.stdout, writer=proc.stdin, kill=kill,
-                           exit_code=exit_code, scratch=scratch)
+            return Channel(receive=thread_receiver(proc.stdout), writer=proc.stdin, kill=kill,
+                           exit_code=exit_code, scratch=scratch, close=proc.stdout.close)
         limits = _cold(limits)
         return WorkerProcess(launch, battery.task, battery.target(function), limits,
                              _source(submission, battery.task))

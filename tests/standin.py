@@ -52,6 +52,7 @@ class _Worker:
             raise StudentUnavailable(f"{self.task}.py defines no {self.target!r}")
         worker_module.substitute_helpers(module, self.task, self.target, self.battery.helpers)
         self.module = module
+        self.graders = frozenset(m for m in sys.modules if m.split(".")[0] == "grader")
         return {"status": "ready"}
 
     def request(self, message: dict, timeout: float, doing: str) -> dict:
@@ -63,7 +64,8 @@ class _Worker:
             reply = {"status": "ok", "value": target, "mutated": [], "aliased": [],
                      "warnings": [], "frameworks_loaded": []}
         else:
-            reply = worker_module.call_target(target, message, str(self.submission.root))
+            reply = worker_module.call_target(target, message, str(self.submission.root),
+                                              self.graders)
         try:
             return wire.unpack(wire.pack(reply))
         except wire.WireError as exc:

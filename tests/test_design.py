@@ -87,15 +87,16 @@ def test_scale_test_keeps_its_false_failure_bound():
 
 def test_variance_hint_names_known_mistakes():
     he = design.CASES["he_normal"][0]  # (512, 64): fan_in 64, fan_out 512
-    assert "swapped" in mistakes.variance_hints([(he, 64 / 512)])
-    assert "gain ignored" in mistakes.variance_hints([(he, 0.5)])
+    assert "swapped" in mistakes.variance_hints([(he, 64 / 512)]).hint
+    assert mistakes.variance_hints([(he, 64 / 512)]).mistake == "fan_in and fan_out swapped"
+    assert "gain ignored" in mistakes.variance_hints([(he, 0.5)]).hint
     uniform = design.CASES["xavier_uniform"][1]
-    assert "√3" in mistakes.variance_hints([(uniform, 1 / 3)])
+    assert "√3" in mistakes.variance_hints([(uniform, 1 / 3)]).hint
     truncated = design.CASES["variance_scaling"][0]
-    assert "not rescaled" in mistakes.variance_hints([(truncated, 0.774)])
-    assert "clipped" in mistakes.variance_hints([(truncated, 1.19)])
+    assert "not rescaled" in mistakes.variance_hints([(truncated, 0.774)]).hint
+    assert "clipped" in mistakes.variance_hints([(truncated, 1.19)]).hint
     normal = design.CASES["xavier_normal"][0]
-    assert "truncated at 2σ without rescaling" in mistakes.variance_hints([(normal, 0.774)])
+    assert "truncated at 2σ without rescaling" in mistakes.variance_hints([(normal, 0.774)]).hint
 
 
 @pytest.mark.parametrize("name", sorted(verdicts.DEMOS))

@@ -1,29 +1,32 @@
 """Hostile and broken submissions cost their own points and nothing else.
 
-Each case plants one misbehaviour in a copy of the reference and checks that
-the batch completes, the offending function (or module, for misbehaviour at
-import) earns nothing, every other function keeps its points, no file outside
-the worker's scratch directory changes and no process is left behind.
+One class folder holds one submission per misbehaviour, each a copy of the
+reference with one function (or one module, for misbehaviour at import)
+replaced; one ``grader batch`` grades them all through the real warm workers
+and the sandbox. Each offending function (or module) earns nothing, every
+other function keeps its points, no file outside the workers' scratch
+directories changes, nothing is left running, and the batch goes on.
 """
 from __future__ import annotations
 
+import csv
+import json
 import os
 import sys
 import time
 
 import pytest
 
-from conftest import grade, lost, make_submission
-from grader import integrity
-from grader.sandbox import detect_isolation
+from conftest import ROOT, make_submission, run_cli
 
-SANDBOXED = detect_isolation().name == "bubblewrap"
-needs_sandbox = pytest.mark.skipif(not SANDBOXED, reason="bubblewrap sandbox not available")
-posix_only = pytest.mark.skipif(os.name != "posix", reason="POSIX process limits")
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="the warm, sandboxed workers are Linux's")
 
-FAST = {"call_timeout_s": 3.0, "start_timeout_s": 30.0}
 SIG = "def diagnose(grad_norms, ratio=100.0):\n"
+MARKER = f"{4000 + os.getpid() % 1000}.25"
+PWNED = "/tmp/grader-pwned"
 
+# name -> (task, source, the function that must lose, its allowed statuses)
 CASES = {
     "infinite_loop": ("diagnostics", SIG + "    while True:\n        pass\n", "diagnose",
                       {"timeout"}),
@@ -34,29 +37,61 @@ CASES = {
                  "diagnose", {"error"}),
     "sys_exit_in_call": ("diagnostics", SIG + "    import sys\n    sys.exit(0)\n", "diagnose",
                          {"error"}),
-    "stdout_flood": ("diagnostics", SIG + "    print('x' * 50_000_000)\n    return 'healthy'\n",
-                     "diagnose", {"error"}),
     "huge_request": ("diagnostics", "def relative_error(a, b):\n    import numpy as np\n"
                      "    return float(np.ones(10**9).sum())\n", "relative_error", {"error"}),
     "huge_return": ("diagnostics", "def relative_error(a, b):\n    import numpy as np\n"
                     "    return np.zeros(5 * 10**7)\n", "relative_error", {"error", "failed"}),
-    "wrong_types": ("diagnostics", "def relative_error(a, b):\n    return [0.0]\n",
+    "wrong_types": ("diagnostics", "def relative_error(a, b):\n    return {'x': 0.0}\n",
                     "relative_error", {"failed"}),
     "nan_arrays": ("batchnorm", "import numpy as _np\n"
                    "def batchnorm_backward(dout, x, gamma, eps=1e-5):\n"
                    "    n = _np.full(_np.shape(x), _np.nan)\n"
-                   "    return n, _np.full(_np.shape(gamma), _np.nan), _np.full(_np.shape(gamma), _np.nan)\n",
-                   "batchnorm_backward", {"failed"}),
+                   "    return n, _np.full(_np.shape(gamma), _np.nan), "
+                   "_np.full(_np.shape(gamma), _np.nan)\n", "batchnorm_backward", {"failed"}),
     "evil_pickle": ("diagnostics", "class _Evil:\n    def __reduce__(self):\n"
-                    "        return (open, ('/tmp/grader-pwned', 'w'))\n"
-                    "def relative_error(a, b):\n    return _Evil()\n", "relative_error", {"failed"}),
+                    f"        return (open, ({PWNED!r}, 'w'))\n"
+                    "def relative_error(a, b):\n    return _Evil()\n", "relative_error",
+                    {"failed"}),
     "patch_grader_in_call": ("diagnostics", SIG +
                              "    import grader.wire as w\n    w.encode = lambda v, **k: 'healthy'\n"
                              "    return 'healthy'\n", "diagnose", {"error"}),
+    "kill_everything": ("diagnostics", SIG + "    import os, signal\n"
+                        "    os.kill(-1, signal.SIGKILL)\n    return 'healthy'\n", "diagnose",
+                        {"error"}),
+    "read_the_key": ("diagnostics", "def relative_error(a, b):\n"
+                     f"    return float(len(open({str(ROOT / 'grader' / 'quiz_key.py')!r})"
+                     ".read()))\n", "relative_error", {"error"}),
+    "write_the_grader": ("diagnostics", SIG + f"    open({str(ROOT / 'grader' / 'results.py')!r},"
+                         " 'a').write('# owned')\n    return 'healthy'\n", "diagnose",
+                         {"error"}),
+    "network": ("diagnostics", SIG + "    import socket\n    s = socket.socket()\n"
+                "    s.settimeout(2)\n    s.connect(('127.0.0.1', 9))\n    return 'healthy'\n",
+                "diagnose", {"error"}),
+    "background_process": ("diagnostics", SIG + (
+        "    import os\n"
+        "    if os.fork() == 0:\n"
+        "        os.setsid()\n"
+        "        if os.fork() == 0:\n"
+        f"            os.execvp('sleep', ['sleep', '{MARKER}'])\n"
+        "        os._exit(0)\n"
+        "    os.wait()\n"
+        "    return 'healthy'\n"), "diagnose", {"passed", "failed", "error"}),
 }
 
+#: misbehaviour at import, which costs the whole module and nothing else
+MODULE_CASES = {
+    "sys_exit_at_import": ("diagnostics", "import sys\nsys.exit(0)\n", "SystemExit"),
+    "loop_at_import": ("diagnostics", "while True:\n    pass\n", "took longer than"),
+    "patch_numpy_at_import": ("diagnostics", "import numpy as _np\n"
+                              "_np.allclose = lambda *a, **k: True\n", "numpy.allclose"),
+    "patch_the_wire_at_import": ("quiz", "import grader.wire\n"
+                                 "grader.wire.encode = lambda v, **k: v\n", "grader.wire.encode"),
+}
 
-def _stray_sleepers(marker: str) -> list[int]:
+TASKS = ("diagnostics", "batchnorm", "quiz")
+
+
+def _sleepers(marker: str) -> list[int]:
     pids = []
     for pid in os.listdir("/proc"):
         if pid.isdigit():
@@ -69,131 +104,104 @@ def _stray_sleepers(marker: str) -> list[int]:
     return pids
 
 
-def _assert_contained(report, task, function, statuses):
-    losses = lost(report)
-    assert set(losses) == {function}, losses
-    own = [c for c in report.checks if c.function == function]
-    assert own and all(c.status in statuses and c.score == 0 for c in own), \
-        [(c.id, c.status, c.message[:80]) for c in own]
+def _batch(tmp_path, cases: dict, env: dict | None = None) -> tuple[dict, object]:
+    cls = tmp_path / "class"
+    for name, (task, source, *_) in cases.items():
+        make_submission(cls / name, overrides={task: source})
+    out = tmp_path / "out"
+    args = ["batch", str(cls), "--output-dir", str(out), "--timeout", "3", "--jobs", "2"]
+    for task in TASKS:
+        args += ["--task", task]
+    proc = run_cli(*args, env=env, timeout=1200)
+    reports = {}
+    for name in cases:
+        path = out / "students" / name / "report.json"
+        reports[name] = json.loads(path.read_text()) if path.exists() else None
+    return reports, proc
+
+
+def _lost(report) -> dict[str, list]:
+    out: dict[str, list] = {}
+    for t in report["tasks"]:
+        for c in t["checks"]:
+            if c["status"] != "passed":
+                out.setdefault(c["function"], []).append(c)
+    return out
+
+
+@pytest.fixture(scope="module")
+def sandboxed(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("hostile")
+    protected = {p: p.read_bytes() for p in (ROOT / "grader").rglob("*.py")}
+    t0 = time.monotonic()
+    reports, proc = _batch(tmp, {**CASES, **MODULE_CASES})
+    elapsed = time.monotonic() - t0
+    after = {p: p.read_bytes() for p in (ROOT / "grader").rglob("*.py")}
+    return reports, proc, elapsed, protected == after, tmp / "out"
+
+
+def test_the_batch_completes_and_grades_everyone(sandboxed):
+    reports, proc, elapsed, unchanged, out = sandboxed
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert unchanged and not os.path.exists(PWNED)
+    rows = {r["student"]: r for r in csv.DictReader(open(out / "gradebook.csv"))}
+    assert set(rows) == set(CASES) | set(MODULE_CASES)
+    assert elapsed < 900
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_misbehaving_function_costs_only_its_points(sandboxed, name):
+    task, source, function, statuses = CASES[name]
+    report = sandboxed[0][name]
+    lost = _lost(report)
+    assert set(lost) <= {function}, {f: [c["id"] for c in cs] for f, cs in lost.items()}
+    own = [c for t in report["tasks"] for c in t["checks"] if c["function"] == function]
+    if name != "background_process":
+        assert function in lost
+        assert all(c["status"] in statuses for c in own if c["status"] != "passed"), \
+            [(c["id"], c["status"], c["message"][:80]) for c in own]
     for c in own:  # a message, and no frame of the grader's own code in it
-        assert c.message
-        assert not [line for line in c.message.splitlines()
+        assert not [line for line in c["message"].splitlines()
                     if line.lstrip().startswith('File "') and "grader" in line]
 
 
-@posix_only
-@pytest.mark.parametrize("name", sorted(CASES))
-def test_misbehaving_function_costs_only_its_points(tmp_path, name):
-    task, source, function, statuses = CASES[name]
-    sub = make_submission(tmp_path / "sub", overrides={task: source})
-    before = integrity.snapshot()
-    t0 = time.monotonic()
-    report = grade(sub, tasks=(task,), **FAST)
-    assert time.monotonic() - t0 < 600  # the batch completes
-    _assert_contained(report, task, function, statuses)
-    assert integrity.changes(before, integrity.snapshot()) == []
-    assert not os.path.exists("/tmp/grader-pwned")
-
-
-@posix_only
-def test_sys_exit_at_import_costs_that_module_only(tmp_path):
-    sub = make_submission(tmp_path / "sub", overrides={"diagnostics": "import sys\nsys.exit(0)\n"})
-    report = grade(sub, tasks=("diagnostics", "batchnorm"), **FAST)
-    for c in report.checks:
-        if c.task == "diagnostics":
-            assert c.status == "error" and "SystemExit" in c.message
-        else:
-            assert c.status == "passed", c
-
-
-@posix_only
-def test_infinite_loop_at_import_is_waited_for_once(tmp_path):
-    sub = make_submission(tmp_path / "sub", overrides={"diagnostics": "while True:\n    pass\n"})
-    t0 = time.monotonic()
-    report = grade(sub, tasks=("diagnostics",), call_timeout_s=3.0, start_timeout_s=5.0)
-    assert {c.status for c in report.checks} == {"timeout"}
-    # six functions, one import verdict: far less than six waits of 5 s plus slack
-    assert time.monotonic() - t0 < 6 * 5.0
-
-
-@posix_only
-def test_monkeypatching_numpy_at_import_costs_that_module(tmp_path):
-    sub = make_submission(tmp_path / "sub", overrides={
-        "diagnostics": "import numpy as _np\n_np.allclose = lambda *a, **k: True\n"
-                       "_np.array_equal = lambda *a, **k: True\n"})
-    report = grade(sub, tasks=("diagnostics", "batchnorm"), **FAST)
-    for c in report.checks:
-        if c.task == "diagnostics":
-            assert c.status == "error" and "numpy.allclose" in c.message
-        else:
-            assert c.status == "passed", c
-
-
-@posix_only
-def test_overwriting_the_grader_in_the_worker_changes_nothing(tmp_path):
-    sub = make_submission(tmp_path / "sub", overrides={"quiz": (
-        "import grader.runner, grader.results\n"
-        "grader.runner._result = lambda *a, **k: None\n"
-        "grader.results.Report.score = property(lambda self: 100.0)\n")})
-    report = grade(sub, tasks=("quiz", "diagnostics"), **FAST)
-    for c in report.checks:
-        if c.task == "quiz":
-            assert c.status == "error" and "imported the grader" in c.message
-        else:
-            assert c.status == "passed", c
-
-
-@posix_only
-@pytest.mark.parametrize("sandbox", ["auto", "off"])
-def test_background_process_is_not_left_behind(tmp_path, monkeypatch, sandbox):
-    monkeypatch.setenv("GRADER_SANDBOX", sandbox)
-    marker = f"{4000 + os.getpid() % 1000}.25"
-    source = SIG + (
-        "    import os\n"
-        "    if os.fork() == 0:\n"
-        "        os.setsid()\n"
-        "        if os.fork() == 0:\n"
-        f"            os.execvp('sleep', ['sleep', '{marker}'])\n"
-        "        os._exit(0)\n"
-        "    os.wait()\n"
-        "    return 'healthy'\n")
-    sub = make_submission(tmp_path / "sub", overrides={"diagnostics": source})
-    report = grade(sub, tasks=("diagnostics",), **FAST)
-    assert "diagnose" in lost(report)
+def test_nothing_a_submission_started_is_left_running(sandboxed):
     time.sleep(0.5)
-    assert _stray_sleepers(marker) == []
+    assert _sleepers(MARKER) == []
 
 
-@needs_sandbox
-@pytest.mark.parametrize("target", ["grader", "reference", "other"])
-def test_writes_outside_the_scratch_directory_fail(tmp_path, target):
-    from conftest import ROOT
-    other = make_submission(tmp_path / "other_student")
-    victim = {"grader": ROOT / "grader" / "results.py",
-              "reference": ROOT / "reference" / "__pycache__" / "initializers.cpython-311.pyc",
-              "other": other / "initializers.py"}[target]
-    before = victim.read_bytes() if victim.exists() else None
-    source = SIG + (f"    with open({str(victim)!r}, 'wb') as fh:\n"
-                    "        fh.write(b'owned')\n    return 'healthy'\n")
-    sub = make_submission(tmp_path / "sub", overrides={"diagnostics": source})
-    guard = integrity.snapshot()
-    report = grade(sub, tasks=("diagnostics",), **FAST)
-    assert (victim.read_bytes() if victim.exists() else None) == before
-    assert integrity.changes(guard, integrity.snapshot()) == []
-    _assert_contained(report, "diagnostics", "diagnose", {"error"})
+def test_the_key_is_hidden_from_student_code(sandboxed):
+    report = sandboxed[0]["read_the_key"]
+    text = json.dumps(report)
+    assert "SALT" not in text and "_MEMBERSHIP" not in text
+    own = [c for t in report["tasks"] for c in t["checks"] if c["function"] == "relative_error"]
+    assert any("No such file" in c["message"] or "FileNotFoundError" in c["message"]
+               for c in own)
 
 
-@needs_sandbox
-def test_no_network_in_the_sandbox(tmp_path):
-    source = SIG + ("    import socket\n    s = socket.socket()\n    s.settimeout(2)\n"
-                    "    s.connect(('127.0.0.1', 9))\n    return 'healthy'\n")
-    sub = make_submission(tmp_path / "sub", overrides={"diagnostics": source})
-    report = grade(sub, tasks=("diagnostics",), **FAST)
-    _assert_contained(report, "diagnostics", "diagnose", {"error"})
+@pytest.mark.parametrize("name", sorted(MODULE_CASES))
+def test_misbehaviour_at_import_costs_that_module_only(sandboxed, name):
+    task, source, needle = MODULE_CASES[name]
+    report = sandboxed[0][name]
+    for t in report["tasks"]:
+        for c in t["checks"]:
+            if t["name"] == task:
+                assert c["status"] in ("error", "timeout") and needle in c["message"], c
+            else:
+                assert c["status"] == "passed", c
 
 
-def test_sandbox_can_be_turned_off_and_the_report_says_so(tmp_path, monkeypatch):
-    monkeypatch.setenv("GRADER_SANDBOX", "off")
-    report = grade(make_submission(tmp_path / "sub"), tasks=("diagnostics",))
-    assert any("sandbox is off" in note for note in report.notes)
-    assert report.score == pytest.approx(report.max_score)
+def test_a_module_problem_is_said_once_in_the_text_report(sandboxed):
+    text = (sandboxed[4] / "students" / "sys_exit_at_import" / "report.txt").read_text()
+    assert text.count("could not be imported") <= 2
+
+
+def test_without_the_sandbox_processes_are_still_reaped_and_the_report_says_so(tmp_path):
+    cases = {"background_process": CASES["background_process"],
+             "infinite_loop": CASES["infinite_loop"]}
+    reports, proc = _batch(tmp_path, cases, env={"GRADER_SANDBOX": "off"})
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    time.sleep(0.5)
+    assert _sleepers(MARKER) == []
+    assert any("sandbox is off" in n for n in reports["infinite_loop"].get("notes", []))
+    assert set(_lost(reports["infinite_loop"])) == {"diagnose"}

@@ -42,16 +42,34 @@ def test_objects_become_unsupported_never_pickled():
     assert isinstance(back["o"], wire.Unsupported)
 
 
+def _framed(head: bytes, *buffers: bytes) -> bytes:
+    out = len(head).to_bytes(8, "big") + head
+    for b in buffers:
+        out += len(b).to_bytes(8, "big") + b
+    return out
+
+
 @pytest.mark.parametrize("payload", [
-    b'{"__nd__": "|O", "shape": [1], "data": ""}',
-    b'{"__nd__": "<f8", "shape": [2], "data": "AAAA"}',
-    b'{"__evil__": 1}',
-    b'[1, 2]',
-    b'not json',
+    _framed(b'{"__nd__": "|O", "shape": [1], "data": ""}'),
+    _framed(b'{"__nd__": "<f8", "shape": [2], "data": "AAAA"}'),
+    _framed(b'{"x": {"__nd__": "<f8", "shape": [2], "buf": 0}}', b"\x00" * 8),
+    _framed(b'{"x": {"__nd__": "<f8", "shape": [1], "buf": 3}}', b"\x00" * 8),
+    _framed(b'{"__evil__": 1}'),
+    _framed(b'[1, 2]'),
+    _framed(b'not json'),
+    b'\x00\x00',
+    (100).to_bytes(8, "big") + b"{}",
 ])
 def test_malformed_messages_are_refused(payload):
     with pytest.raises(wire.WireError):
         wire.unpack(payload)
+
+
+def test_arrays_travel_as_raw_bytes():
+    big = np.arange(1000.0)
+    payload = wire.pack({"x": big})
+    assert len(payload) < big.nbytes + 200  # no base64
+    assert np.array_equal(wire.unpack(payload)["x"], big)
 
 
 def test_frames_and_size_limit():

@@ -75,14 +75,15 @@ def _finite_differences(student, rng) -> str:
         for name, a, b in zip(("dx", "dgamma", "dbeta"), got, numeric):
             err = float(np.max(np.abs(a - b)) / np.max(np.abs(b)))
             if not err < FD_RTOL:
+                hint, mistake = _hint(name, got, case)
                 raise CheckFailed(
                     f"batchnorm_backward on x of shape {fmt_shape(shape)}, eps={eps:g}: {name} "
                     f"is not the gradient of the training-mode forward pass; it differs from "
-                    f"centred finite differences by {err:.3g} relative to its size",
-                    _hint(name, got, case),
+                    f"centred finite differences by {err:.3g} relative to its size", hint,
                     f"max|got - numeric| / max|numeric| = {err:.3g} > {FD_RTOL:g}; with h = "
                     f"{FD_STEP:g} and channel standard deviations near 1 the finite difference "
-                    "is accurate to ~1e-9 here (truncation ~1e-10, rounding ~1e-16 |loss| / h)")
+                    "is accurate to ~1e-9 here (truncation ~1e-10, rounding ~1e-16 |loss| / h)",
+                    mistake)
     return ""
 
 

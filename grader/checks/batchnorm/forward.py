@@ -187,12 +187,13 @@ def _channel_scales(student, rng) -> str:
             rel = np.abs(out - expected).max(axis=0) / np.abs(expected).max(axis=0)
             if not np.all(rel <= RTOL):
                 c = int(np.argmax(np.nan_to_num(rel, nan=np.inf)))
+                hint, mistake = mistakes.forward_hint("out", got, case)
                 raise CheckFailed(
                     f"batchnorm_forward (training={training}, eps={eps:g}) on three channels "
                     f"of variance 1e-3, 1 and 1e2: out is off by a relative {rel[c]:.3g} in "
-                    f"channel {c}", mistakes.forward_hint("out", got, case),
+                    f"channel {c}", hint,
                     f"per-channel relative errors {', '.join(f'{r:.2g}' for r in rel)}, "
-                    f"tolerance {RTOL:g}")
+                    f"tolerance {RTOL:g}", mistake)
     return ""
 
 

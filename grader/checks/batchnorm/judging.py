@@ -182,8 +182,9 @@ def judge_forward(got, case: dict, expected, what: str, hint, rtol: float = RTOL
         try:
             close(g, e, s, rtol, f"{what}: {name}", context)
         except CheckFailed as failure:
-            raise CheckFailed(failure.message, hint(name, triple, case),
-                              failure.evidence) from None
+            diagnosis = hint(name, triple, case)
+            raise CheckFailed(failure.message, diagnosis.hint, failure.evidence,
+                              diagnosis.mistake) from None
 
 
 def _backward_scales(case: dict):
@@ -208,5 +209,6 @@ def judge_backward(got, case: dict, expected, what: str, hint, rtol: float = RTO
         try:
             close(g, e, s, rtol, f"{what}: {name}", context)
         except CheckFailed as failure:
-            raise CheckFailed(failure.message, hint(name, triple, case),
-                              failure.evidence) from None
+            diagnosis = hint(name, triple, case)
+            raise CheckFailed(failure.message, diagnosis.hint, failure.evidence,
+                              diagnosis.mistake) from None

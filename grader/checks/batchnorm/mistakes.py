@@ -2,7 +2,8 @@
 
 A value check that failed asks :func:`forward_hint` or :func:`backward_hint`
 which known mistake reproduces the values it got (within 1e-6 relative), and
-hints at that one; only when none does it gives the general rule. Each
+hints at that one (a :class:`~grader.check.Diagnosis` naming it); only when
+none does it give the general rule. Each
 mistake is computed with torch (``F.batch_norm`` with the wrong statistics,
 or autograd through a forward pass with one path cut).
 """
@@ -12,6 +13,7 @@ import math
 
 import numpy as np
 
+from grader.check import Diagnosis
 from grader.oracles.batchnorm import reduce_axes, values_per_channel
 
 __all__ = ["FORWARD_RULE", "BACKWARD_RULE", "forward_hint", "backward_hint"]
@@ -45,8 +47,8 @@ def _batch_stats(x, correction: int = 0):
     return mean.numpy(), var.numpy()
 
 
-def _forward_outs(case: dict) -> list[tuple[str, np.ndarray]]:
-    """(hint, out) of the known mistakes of ``out`` for this case."""
+def _forward_outs(case: dict) -> list[tuple[str, str, np.ndarray]]:
+    """(mistake, hint, out) of the known mistakes of ``out`` for this case."""
     x, g, b, eps = case["x"], case["gamma"], case["beta"], case["eps"]
     mean, var = _batch_stats(x)
     rm, rv = case["running_mean"], case["running_var"]
@@ -54,14 +56,17 @@ def _forward_outs(case: dict) -> list[tuple[str, np.ndarray]]:
     if case["training"]:
         if values_per_channel(x.shape) > 1:
             _, unbiased = _batch_stats(x, correction=1)
-            out.append(("The output is normalised with the unbiased variance (divided by "
+            out.append(("unbiased variance in the normalisation",
+                        "The output is normalised with the unbiased variance (divided by "
                         "m - 1); normalise with the biased one (divided by m) and keep the "
                         "unbiased one for the running variance only.",
                         _normalise(x, mean, unbiased, g, b, eps)))
-        out.append(("In training mode the output is normalised with the running statistics; "
+        out.append(("running statistics used in training",
+                    "In training mode the output is normalised with the running statistics; "
                     "use the batch mean and variance there.", _normalise(x, rm, rv, g, b, eps)))
         outside = (np.sqrt(var) + eps) ** 2 - eps
-        out.append(("eps belongs inside the square root: (x - mu) / sqrt(var + eps), not "
+        out.append(("eps outside the square root",
+                    "eps belongs inside the square root: (x - mu) / sqrt(var + eps), not "
                     "(x - mu) / (sqrt(var) + eps).", _normalise(x, mean, outside, g, b, eps)))
         if x.ndim > 2 and x.shape[0] > 1:
             import torch.nn.functional as F
@@ -70,48 +75,58 @@ def _forward_outs(case: dict) -> list[tuple[str, np.ndarray]]:
             flat = F.batch_norm(_t(x.reshape(x.shape[0], -1)), None, None,
                                 weight=_t(np.repeat(g, k)), bias=_t(np.repeat(b, k)),
                                 training=True, eps=eps).numpy().reshape(x.shape)
-            out.append(("The statistics are taken over the batch axis only: for x of shape "
+            out.append(("statistics over the batch axis only",
+                        "The statistics are taken over the batch axis only: for x of shape "
                         "(N, C, *spatial) every position of a channel is one of its m = "
                         "N * prod(spatial) values; reduce over axis 0 and the spatial axes.",
                         flat))
     else:
-        out.append(("In evaluation mode (training=False) normalise with running_mean and "
+        out.append(("batch statistics used in evaluation mode",
+                    "In evaluation mode (training=False) normalise with running_mean and "
                     "running_var, not with the statistics of the batch.",
                     _normalise(x, mean, var, g, b, eps)))
         outside = (np.sqrt(rv) + eps) ** 2 - eps
-        out.append(("eps belongs inside the square root: (x - mu) / sqrt(var + eps), not "
+        out.append(("eps outside the square root",
+                    "eps belongs inside the square root: (x - mu) / sqrt(var + eps), not "
                     "(x - mu) / (sqrt(var) + eps).", _normalise(x, rm, outside, g, b, eps)))
     return out
 
 
-def _running(case: dict) -> list[tuple[str, str, np.ndarray]]:
-    """(output name, hint, value) of the known mistakes of the running statistics."""
+def _running(case: dict) -> list[tuple[str, str, str, np.ndarray]]:
+    """(output name, mistake, hint, value) of the known mistakes of the running statistics."""
     if not case["training"]:
-        return [("new_running_mean", "In evaluation mode the running statistics are returned "
-                 "unchanged (as new arrays).", case["running_mean"])]
+        return [("new_running_mean", "running statistics changed in evaluation mode",
+                 "In evaluation mode the running statistics are returned unchanged (as new "
+                 "arrays).", case["running_mean"])]
     x, mom = case["x"], case["momentum"]
     rm, rv = case["running_mean"], case["running_var"]
     mean, biased = _batch_stats(x)
     m = values_per_channel(x.shape)
     unbiased = biased * m / (m - 1)
     fed = unbiased if case["unbiased_running_var"] else biased
-    out = [("new_running_mean", "momentum is the weight of the new batch statistic: new = "
-            "(1 - momentum) * old + momentum * batch statistic.", mom * rm + (1 - mom) * mean),
-           ("new_running_var", "momentum is the weight of the new batch statistic: new = "
-            "(1 - momentum) * old + momentum * batch statistic.", mom * rv + (1 - mom) * fed),
-           ("new_running_mean", "Training mode updates the running statistics: new = "
-            "(1 - momentum) * old + momentum * batch statistic.", rm)]
+    reversed_hint = ("momentum is the weight of the new batch statistic: new = "
+                     "(1 - momentum) * old + momentum * batch statistic.")
+    out = [("new_running_mean", "momentum reversed", reversed_hint,
+            mom * rm + (1 - mom) * mean),
+           ("new_running_var", "momentum reversed", reversed_hint,
+            mom * rv + (1 - mom) * fed),
+           ("new_running_mean", "running statistics not updated in training",
+            "Training mode updates the running statistics: new = (1 - momentum) * old + "
+            "momentum * batch statistic.", rm)]
     if case["unbiased_running_var"]:
-        out.append(("new_running_var", "With unbiased_running_var=True (PyTorch) the running "
+        out.append(("new_running_var", "biased running variance where the unbiased one is "
+                    "asked", "With unbiased_running_var=True (PyTorch) the running "
                     "variance is fed the unbiased batch variance: times m/(m-1), m = "
                     "N * prod(spatial).", (1 - mom) * rv + mom * biased))
         if x.ndim > 2 and x.shape[0] > 1:
             n = x.shape[0]
-            out.append(("The unbiased factor is m/(m-1) with m = N * prod(spatial), the "
+            out.append(("new_running_var", "unbiased factor N/(N-1) instead of m/(m-1)",
+                        "The unbiased factor is m/(m-1) with m = N * prod(spatial), the "
                         "number of values per channel, not N.",
                         (1 - mom) * rv + mom * biased * n / (n - 1)))
     else:
-        out.append(("With unbiased_running_var=False (Keras) the running variance is fed the "
+        out.append(("new_running_var", "unbiased running variance where the biased one is asked",
+                    "With unbiased_running_var=False (Keras) the running variance is fed the "
                     "biased batch variance (divided by m).", (1 - mom) * rv + mom * unbiased))
     return out
 
@@ -124,20 +139,20 @@ def _matches(got: np.ndarray, alt: np.ndarray) -> bool:
     return bool(np.all(np.abs(got - alt) <= 1e-6 * scale))
 
 
-def forward_hint(name: str, got: tuple, case: dict, extra: str = "") -> str:
+def forward_hint(name: str, got: tuple, case: dict, extra: str = "") -> Diagnosis:
     """The hint of the known mistake that reproduces output ``name`` of ``got``."""
     index = ("out", "new_running_mean", "new_running_var").index(name)
     try:
         if name == "out":
-            candidates = [(h, v) for h, v in _forward_outs(case)]
+            candidates = _forward_outs(case)
         else:
-            candidates = [(h, v) for n, h, v in _running(case) if n == name]
-        for hint, alt in candidates:
+            candidates = [(m, h, v) for n, m, h, v in _running(case) if n == name]
+        for mistake, hint, alt in candidates:
             if _matches(got[index], alt):
-                return hint
+                return Diagnosis(hint, mistake)
     except Exception:  # noqa: BLE001 - a hint must never break a verdict
         pass
-    return (extra + " " if extra else "") + FORWARD_RULE
+    return Diagnosis((extra + " " if extra else "") + FORWARD_RULE)
 
 
 def _backward_variants(case: dict) -> list[tuple[str, tuple]]:
@@ -159,23 +174,27 @@ def _backward_variants(case: dict) -> list[tuple[str, tuple]]:
         out.backward(_t(dout))
         return tx.grad.numpy(), tg.grad.numpy(), tb.grad.numpy()
 
-    out = [("dx is missing the path through the batch mean: subtract sum(dout * gamma) / m "
+    out = [("the path through the batch mean missing",
+            "dx is missing the path through the batch mean: subtract sum(dout * gamma) / m "
             "(every x_i moves mu).", grads(cut_mean=True)),
-           ("dx is missing the path through the batch variance: subtract x_hat * "
+           ("the path through the batch variance missing",
+            "dx is missing the path through the batch variance: subtract x_hat * "
             "sum(dout * gamma * x_hat) / m (every x_i moves var).", grads(cut_var=True)),
-           ("eps belongs inside the square root: s = sqrt(var + eps).", grads(outside=True))]
+           ("eps outside the square root",
+            "eps belongs inside the square root: s = sqrt(var + eps).", grads(outside=True))]
     if values_per_channel(x.shape) > 1:
-        out.append(("The forward pass being differentiated normalises with the biased "
+        out.append(("unbiased variance in the normalisation",
+                    "The forward pass being differentiated normalises with the biased "
                     "variance (divided by m), not the unbiased one.", grads(correction=1)))
     return out
 
 
-def backward_hint(name: str, got: tuple, case: dict) -> str:
+def backward_hint(name: str, got: tuple, case: dict) -> Diagnosis:
     index = ("dx", "dgamma", "dbeta").index(name)
     try:
-        for hint, alt in _backward_variants(case):
+        for mistake, hint, alt in _backward_variants(case):
             if _matches(got[index], alt[index]):
-                return hint
+                return Diagnosis(hint, mistake)
     except Exception:  # noqa: BLE001
         pass
-    return BACKWARD_RULE
+    return Diagnosis(BACKWARD_RULE)

@@ -12,7 +12,8 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader.check import Check, CheckFailed, describe, expect_array, expect_float, fmt_shape, values
+from grader.check import (Check, CheckFailed, Diagnosis, describe, expect_array, expect_float,
+                          fmt_shape, values)
 from grader.checks.batchnorm.forward import describe_aliasing
 from grader.checks.diagnostics.gradients import value_of
 from grader.oracles import diagnostics as oracle
@@ -28,21 +29,24 @@ _HINT = ("total = sqrt(sum of every squared entry of every array); coef = min(1,
 CLIP_RTOL = 1e-10
 
 
-def _clip_hint(grads, max_norm, got_total, got_clipped, exp_total) -> str:
+def _clip_hint(grads, max_norm, got_total, got_clipped, exp_total) -> Diagnosis:
     per_array = [float(np.sqrt(np.sum(g * g))) for g in grads]
     if any(abs(got_total - p) <= 1e-9 * p for p in per_array if p > 0) and len(grads) > 1:
-        return "The total norm is over all arrays together, not one of them."
+        return Diagnosis("The total norm is over all arrays together, not one of them.",
+                         "the norm of one array instead of all")
     if abs(got_total - sum(per_array)) <= 1e-9 * sum(per_array) and len(grads) > 1:
-        return ("The total is the square root of the sum of all squares, not the sum of the "
-                "arrays' norms.")
+        return Diagnosis("The total is the square root of the sum of all squares, not the sum "
+                         "of the arrays' norms.", "the sum of the norms instead of the norm")
     if got_clipped is not None and len(grads) > 1:
         coefs = [float(np.sum(c * g) / np.sum(g * g)) for c, g in zip(got_clipped, grads)
                  if np.sum(g * g) > 0]
         if coefs and max(coefs) - min(coefs) > 1e-9 * max(abs(c) for c in coefs):
-            return "One coefficient for every array: each array is scaled by the same number."
+            return Diagnosis("One coefficient for every array: each array is scaled by the "
+                             "same number.", "each array clipped on its own")
     if got_clipped is not None and exp_total < max_norm:
-        return "When the total is below max_norm the gradients stay as they are (coef = 1)."
-    return _HINT
+        return Diagnosis("When the total is below max_norm the gradients stay as they are "
+                         "(coef = 1).", "gradients scaled up")
+    return Diagnosis(_HINT)
 
 
 @st.composite
@@ -78,21 +82,21 @@ def _judge(value, grads, max_norm, expected, rtol: float, what: str) -> None:
     got = [values(c, f"{what}: clipped[{i}]", e.shape) for i, (c, e) in
            enumerate(zip(clipped, exp_clipped))]
     if not abs(total - exp_total) <= rtol * exp_total:
+        hint, mistake = _clip_hint(grads, max_norm, total, None, exp_total)
         raise CheckFailed(f"{what} ({context}): the total norm should be {exp_total:.12g} "
-                          f"(before clipping), got {total:.12g}",
-                          _clip_hint(grads, max_norm, total, None, exp_total),
-                          f"tolerance {rtol:.2g} relative")
+                          f"(before clipping), got {total:.12g}", hint,
+                          f"tolerance {rtol:.2g} relative", mistake)
     for i, (g, exp) in enumerate(zip(got, exp_clipped)):
         err = np.abs(g - exp)
         bound = rtol * np.abs(exp)
         if not np.all(err <= bound):
             j = np.unravel_index(int(np.argmax(np.nan_to_num(err - bound, nan=np.inf))),
                                  exp.shape)
+            hint, mistake = _clip_hint(grads, max_norm, total, got, exp_total)
             raise CheckFailed(
                 f"{what} ({context}, total norm {exp_total:.6g}): clipped[{i}] at index "
-                f"{tuple(int(k) for k in j)} should be {exp[j]:.12g}, got {g[j]:.12g}",
-                _clip_hint(grads, max_norm, total, got, exp_total),
-                f"tolerance {rtol:.2g} relative")
+                f"{tuple(int(k) for k in j)} should be {exp[j]:.12g}, got {g[j]:.12g}", hint,
+                f"tolerance {rtol:.2g} relative", mistake)
 
 
 def _cb_values(student, rng) -> str:

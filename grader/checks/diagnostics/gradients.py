@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from grader import testfns
-from grader.check import Check, CheckFailed, describe, expect_array, expect_float, fmt_shape, values
+from grader.check import (Check, CheckFailed, Diagnosis, describe, expect_array, expect_float,
+                          fmt_shape, values)
 from grader.oracles import diagnostics as oracle
 from grader.properties import for_all
 from grader.student import StudentRaised
@@ -148,7 +149,7 @@ def gradient_checks() -> tuple[Check, ...]:
 _RE_HINT = "max over elements of |a - b| / max(1e-8, |a| + |b|), returned as a Python float."
 
 
-def _re_hint(a, b, got: float) -> str:
+def _re_hint(a, b, got: float) -> Diagnosis:
     a, b = np.asarray(a, dtype=np.float64), np.asarray(b, dtype=np.float64)
     if a.size:
         den = np.abs(a) + np.abs(b)
@@ -156,13 +157,15 @@ def _re_hint(a, b, got: float) -> str:
             rel = np.abs(a - b) / np.maximum(1e-8, den)
             unguarded = np.where(den > 0, np.abs(a - b) / np.where(den > 0, den, 1.0), np.nan)
         if np.isclose(got, float(np.mean(rel)), rtol=1e-9):
-            return "The maximum over the elements, not the mean."
+            return Diagnosis("The maximum over the elements, not the mean.",
+                             "the mean instead of the maximum")
         worst = float(np.max(unguarded[~np.isnan(unguarded)], initial=0.0))
         if not np.isfinite(got) or (np.any(den == 0) and np.isclose(got, worst, rtol=1e-9)):
-            return "Guard the denominator: divide by max(1e-8, |a| + |b|)."
+            return Diagnosis("Guard the denominator: divide by max(1e-8, |a| + |b|).",
+                             "no guard on the denominator")
         if np.isclose(got, float(np.max(np.abs(a - b) / np.maximum(1e-8, np.abs(a)))), rtol=1e-9):
-            return "The denominator is |a| + |b|, not |a|."
-    return _RE_HINT
+            return Diagnosis("The denominator is |a| + |b|, not |a|.", "|a| as the denominator")
+    return Diagnosis(_RE_HINT)
 
 
 def _judge_relative(student, a, b, expected=None, label: str = "") -> None:
@@ -173,10 +176,11 @@ def _judge_relative(student, a, b, expected=None, label: str = "") -> None:
     if not (abs(got - expected) <= 1e-12 * abs(expected) or got == expected):
         shown_a = np.array2string(np.asarray(a), precision=6, threshold=8)
         shown_b = np.array2string(np.asarray(b), precision=6, threshold=8)
+        hint, mistake = _re_hint(a, b, got)
         raise CheckFailed(
             f"relative_error(a, b) for a = {shown_a}, b = {shown_b}{label}: expected "
-            f"{expected!r}, got {got!r}", _re_hint(a, b, got),
-            "tolerance 1e-12 relative: the formula is a few float64 operations")
+            f"{expected!r}, got {got!r}", hint,
+            "tolerance 1e-12 relative: the formula is a few float64 operations", mistake)
 
 
 @st.composite

@@ -23,7 +23,7 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
-from grader.check import Check, CheckFailed, describe
+from grader.check import Check, CheckFailed, Diagnosis, describe
 from grader.checks.diagnostics.gradients import value_of
 from grader.checks.diagnostics.network import MLP_HINT, expect_norms, judge_norms
 from grader.oracles import diagnostics as oracle
@@ -38,15 +38,16 @@ _HINT = ("In order: non-finite -> 'exploding'; first == 0 -> 'vanishing'; last =
          "r < 1/ratio -> 'vanishing', r > ratio -> 'exploding', else 'healthy'.")
 
 
-def _verdict_hint(norms, ratio, got, expected) -> str:
+def _verdict_hint(norms, ratio, got, expected) -> Diagnosis:
     inverted = {"vanishing": "exploding", "exploding": "vanishing"}
     if got == inverted.get(expected) and all(math.isfinite(v) and v > 0 for v in norms):
-        return ("'vanishing' and 'exploding' are swapped: first = grad_norms[0] is the input "
-                "side; a small first/last means the gradient vanishes before it reaches the "
-                "input.")
+        return Diagnosis("'vanishing' and 'exploding' are swapped: first = grad_norms[0] is the "
+                         "input side; a small first/last means the gradient vanishes before "
+                         "it reaches the input.", "vanishing and exploding swapped")
     if expected == "exploding" and not all(math.isfinite(v) for v in norms):
-        return "A norm that is inf or NaN means the gradient exploded: check that first."
-    return _HINT
+        return Diagnosis("A norm that is inf or NaN means the gradient exploded: check that "
+                         "first.", "non-finite norms not read as exploding")
+    return Diagnosis(_HINT)
 
 
 def _judge_verdict(student, norms, ratio, expected, why: str) -> None:
@@ -54,10 +55,10 @@ def _judge_verdict(student, norms, ratio, expected, why: str) -> None:
     got = value_of(student, "diagnose", list(norms), **kwargs).value
     if got != expected:
         shown = ", ".join(f"{v:.6g}" for v in norms)
+        hint, mistake = _verdict_hint(norms, 100.0 if ratio is None else ratio, got, expected)
         raise CheckFailed(
             f"diagnose([{shown}]{'' if ratio is None else f', ratio={ratio:.10g}'}) should be "
-            f"{expected!r} ({why}); got {describe(got)}",
-            _verdict_hint(norms, 100.0 if ratio is None else ratio, got, expected))
+            f"{expected!r} ({why}); got {describe(got)}", hint, mistake=mistake)
 
 
 @st.composite
@@ -225,10 +226,11 @@ def _demo_diagnose(name: str):
         got = value_of(student, "diagnose", norms).value
         r = norms[0] / norms[-1]
         if got != expected:
+            hint, mistake = _verdict_hint(norms, 100.0, got, expected)
             raise CheckFailed(
                 f"{label}: the gradient norms (input side first) have first/last = {r:.3g}; "
-                f"diagnose should return {expected!r} (ratio 100), got {describe(got)}",
-                _verdict_hint(norms, 100.0, got, expected))
+                f"diagnose should return {expected!r} (ratio 100), got {describe(got)}", hint,
+                mistake=mistake)
         return f"first/last = {r:.3g}: {got}"
     return run
 

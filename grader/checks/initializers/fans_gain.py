@@ -54,8 +54,9 @@ def _check_fans(student, shape, layout: str | None) -> None:
     got = _fans_value(student(shape, **kw), call)
     want = oracle.compute_fans(tuple(int(d) for d in shape), lay)
     if got != want:
+        hint, mistake = fans_hint(shape, lay, got)
         raise CheckFailed(f"{call} returned {_shown(got)}; expected (fan_in, fan_out) = {want} "
-                          f"in the {lay} layout", fans_hint(shape, lay, got))
+                          f"in the {lay} layout", hint, mistake=mistake)
 
 
 _TORCH_SHAPES = [(64, 100), (8, 4, 3, 3), (8, 4, 5), (16, 3, 2, 3, 5), (7, 0), (0, 3, 3, 3),
@@ -135,8 +136,9 @@ def _fans_torch_parity(student, rng) -> str:
         call = f"compute_fans({shape!r}, layout='torch')"
         got = _fans_value(student(shape, layout="torch"), call)
         if got != want:
+            hint, mistake = fans_hint(dims, "torch", got)
             raise CheckFailed(f"{call} returned {_shown(got)}; torch.nn.init computes {want}",
-                              fans_hint(dims, "torch", got))
+                              hint, mistake=mistake)
     for_all(shape_strategy(0), one_origin(prop), rng, max_examples=40)
     return "agrees with torch.nn.init._calculate_fan_in_and_fan_out"
 
@@ -155,8 +157,9 @@ def _fans_keras_parity(student, rng) -> str:
         call = f"compute_fans({shape!r}, layout='keras')"
         got = _fans_value(student(shape, layout="keras"), call)
         if got != want:
-            raise CheckFailed(f"{call} returned {_shown(got)}; keras computes {want}",
-                              fans_hint(dims, "keras", got))
+            hint, mistake = fans_hint(dims, "keras", got)
+            raise CheckFailed(f"{call} returned {_shown(got)}; keras computes {want}", hint,
+                              mistake=mistake)
     for_all(shape_strategy(0), one_origin(prop), rng, max_examples=40)
     return "agrees with keras' compute_fans"
 

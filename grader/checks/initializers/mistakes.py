@@ -14,12 +14,15 @@ import math
 import numpy as np
 
 from grader import stats
+from grader.check import Diagnosis
 from grader.checks.initializers.design import (DEFAULTS, FAMILY_TEXT, Case, Target,
                                                receptive_field)
 from grader.oracles import initializers as oracle
 
 __all__ = ["alt_fans", "mistakes", "matching_mistakes", "variance_hints", "family_hint",
            "support_hint", "fans_hint"]
+
+# every *_hint function returns a grader.check.Diagnosis: the hint and the mistake it names
 
 
 def alt_fans(shape, layout):
@@ -114,17 +117,18 @@ def matching_mistakes(case: Case, ratio: float) -> list[str]:
                               if abs(math.log(ratio / r)) <= stats.VARIANCE_BAND))
 
 
-def _variance_hint(case: Case, ratio: float) -> str:
+def _variance_hint(case: Case, ratio: float) -> Diagnosis:
     if not ratio > 0:
-        return "All weights are zero: sample them from rng."
+        return Diagnosis("All weights are zero: sample them from rng.", "all weights zero")
     names = matching_mistakes(case, ratio)
     if names:
-        return f"A ratio of {ratio:.3g} is what this mistake gives: " + "; or ".join(names) + "."
-    return ("Compare your variance formula with the docstring: Var(W) = " + case.target.formula
-            + ".")
+        return Diagnosis(f"A ratio of {ratio:.3g} is what this mistake gives: "
+                         + "; or ".join(names) + ".", names[0])
+    return Diagnosis("Compare your variance formula with the docstring: Var(W) = "
+                     + case.target.formula + ".")
 
 
-def variance_hints(found: list[tuple[Case, float]]) -> str:
+def variance_hints(found: list[tuple[Case, float]]) -> Diagnosis:
     """The mistakes that explain every failing case, else the first case's hint."""
     common = None
     for case, ratio in found:
@@ -132,36 +136,39 @@ def variance_hints(found: list[tuple[Case, float]]) -> str:
         common = names if common is None else common & names
     if common:
         ordered = [n for n in matching_mistakes(*found[0]) if n in common]
-        return ("The variance of every failing shape is off by what this mistake gives: "
-                + "; or ".join(ordered) + ".")
+        return Diagnosis("The variance of every failing shape is off by what this mistake "
+                         "gives: " + "; or ".join(ordered) + ".", ordered[0])
     return _variance_hint(*found[0])
 
 
-def family_hint(z: np.ndarray, family: str, alpha: float) -> str:
+def family_hint(z: np.ndarray, family: str, alpha: float) -> Diagnosis:
     """What the standardised samples ``z`` look like, when they are not ``family``."""
     rms = math.sqrt(float(np.mean(z * z))) or 1.0
     top = float(np.max(np.abs(z)))
     if top == 0:
-        return "All weights are zero: sample them from rng."
+        return Diagnosis("All weights are zero: sample them from rng.", "all weights zero")
     piled = float(np.mean(np.abs(z) >= top * (1 - 1e-12)))
     if piled > 0.005:
-        return (f"{100 * piled:.1f} % of your values sit exactly at ±max|w|: values beyond the "
-                f"edge are clipped; they must be drawn again instead.")
+        return Diagnosis(f"{100 * piled:.1f} % of your values sit exactly at ±max|w|: values "
+                         "beyond the edge are clipped; they must be drawn again instead.",
+                         "values clipped onto the edge instead of redrawn")
     looks = [f for f in stats.FAMILIES if f != family
              and stats.ks_one_sample(z / rms, f, alpha).passed]
     if looks:
-        return (f"Your values look {FAMILY_TEXT[looks[0]]}, not {FAMILY_TEXT[family]}: "
-                f"check which rng method you call.")
+        return Diagnosis(f"Your values look {FAMILY_TEXT[looks[0]]}, not "
+                         f"{FAMILY_TEXT[family]}: check which rng method you call.",
+                         f"a {FAMILY_TEXT[looks[0]]} law instead of a {FAMILY_TEXT[family]} one")
     if stats.ks_one_sample(z / rms, family, alpha).passed:
-        return (f"The shape of the distribution is right but the scale is not (variance × "
-                f"{rms * rms:.3g}); see the variance check.")
+        return Diagnosis(f"The shape of the distribution is right but the scale is not "
+                         f"(variance × {rms * rms:.3g}); see the variance check.")
     if family == "truncated_normal":
-        return ("Draw N(0, σ'²) with σ' = σ0/0.87962566103423978 and redraw every value "
-                "beyond 2σ' until none is left (do not clip).")
-    return "Compare the rng method you call with the distribution the docstring names."
+        return Diagnosis("Draw N(0, σ'²) with σ' = σ0/0.87962566103423978 and redraw every "
+                         "value beyond 2σ' until none is left (do not clip).")
+    return Diagnosis("Compare the rng method you call with the distribution the docstring "
+                     "names.")
 
 
-def support_hint(w: np.ndarray, t: Target, statistic: float) -> str:
+def support_hint(w: np.ndarray, t: Target, statistic: float) -> Diagnosis:
     rms = math.sqrt(float(np.mean(w * w)))
     spread = float(np.max(np.abs(w))) / rms if rms > 0 else 0.0
     # max|w| / rms of the target law (uniform: √3; truncated normal: 2/c·c = about 2.27)
@@ -170,25 +177,27 @@ def support_hint(w: np.ndarray, t: Target, statistic: float) -> str:
     right_shape = (spread > stats.NORMAL_LOW if edge is None
                    else abs(spread / edge - 1.0) <= 0.02)
     if right_shape:
-        return (f"The edge sits where your spread puts it, but the spread is off (variance × "
-                f"{rms * rms / t.var:.3g}); see the variance check.")
+        return Diagnosis(f"The edge sits where your spread puts it, but the spread is off "
+                         f"(variance × {rms * rms / t.var:.3g}); see the variance check.")
     if t.family == "uniform":
-        return f"Draw U(−a, a) with a = √3·σ0, where σ0² = {t.formula}."
+        return Diagnosis(f"Draw U(−a, a) with a = √3·σ0, where σ0² = {t.formula}.")
     if t.family == "truncated_normal":
-        return ("Keras' truncated normal has nominal std σ' = σ0/0.8796 and no value beyond "
-                "2σ': redraw those (do not clip), and keep the 1/0.8796 factor.")
+        return Diagnosis("Keras' truncated normal has nominal std σ' = σ0/0.8796 and no value "
+                         "beyond 2σ': redraw those (do not clip), and keep the 1/0.8796 "
+                         "factor.")
     if statistic <= stats.NORMAL_LOW:
-        return ("This normal must not be truncated (that is Keras' truncated_normal, not this "
-                "function).")
-    return "Values far beyond a normal's range: draw from a normal."
+        return Diagnosis("This normal must not be truncated (that is Keras' truncated_normal, "
+                         "not this function).", "a normal truncated where none belongs")
+    return Diagnosis("Values far beyond a normal's range: draw from a normal.")
 
 
-def fans_hint(shape, layout: str, got) -> str:
+def fans_hint(shape, layout: str, got) -> Diagnosis:
     dims = tuple(int(d) for d in shape)
     if layout == "keras" and len(dims) < 2:
-        return "Keras' convention: a 0-D shape has fans (1, 1), a 1-D shape (n,) has (n, n)."
+        return Diagnosis("Keras' convention: a 0-D shape has fans (1, 1), a 1-D shape (n,) has "
+                         "(n, n).", "Keras' 0-D and 1-D fans")
     for name, alt in alt_fans(dims, layout):
         if tuple(got) == tuple(alt):
-            return f"Your answer is what this mistake gives: {name}."
-    return ("torch layout: (out, in, *kernel); keras layout: (*kernel, in, out); both fans "
-            "are multiplied by prod(kernel).")
+            return Diagnosis(f"Your answer is what this mistake gives: {name}.", name)
+    return Diagnosis("torch layout: (out, in, *kernel); keras layout: (*kernel, in, out); both "
+                     "fans are multiplied by prod(kernel).")

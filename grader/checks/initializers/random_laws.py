@@ -123,9 +123,10 @@ def _variance(function: str, student, rng) -> str:
             found.append((case, ratios[-1]))
             evidence.append(v.sentence)
     if failures:
+        hint, mistake = mistakes.variance_hints(found)
         raise CheckFailed(f"{function} should draw weights of variance σ0². "
-                          + summarize(failures), mistakes.variance_hints(found),
-                          f"{evidence[0]}; seeds from --seed")
+                          + summarize(failures), hint, f"{evidence[0]}; seeds from --seed",
+                          mistake)
     return (f"variance ratios {min(ratios):.3f}–{max(ratios):.3f} on {len(ratios)} shapes "
             f"(expected 1 ± 10 %; a correct solution fails with {stats.fmt_p(bound)})")
 
@@ -149,8 +150,9 @@ def _distribution(function: str, student, rng) -> str:
             hints.append(mistakes.family_hint(z, t.family, alpha))
             evidence.append(v.sentence)
     if failures:
+        hint, mistake = next((h for h in hints if h.hint), hints[0])
         raise CheckFailed(f"{function} draws from the wrong distribution. " + summarize(failures),
-                          next((h for h in hints if h), ""), evidence[0])
+                          hint, evidence[0], mistake)
     return (f"KS distances ≤ {max(ds):.4f} on {len(ds)} shapes (DKW threshold, a correct "
             f"solution fails with p ≤ {KS_ALPHA:.0e})")
 
@@ -183,7 +185,8 @@ def _support(function: str, student, rng) -> str:
             evidence.append(v.sentence)
     if failures:
         raise CheckFailed(f"{function} has values outside (or not reaching) the range of its "
-                          "distribution. " + summarize(failures), hints[0], evidence[0])
+                          "distribution. " + summarize(failures), hints[0].hint, evidence[0],
+                          hints[0].mistake)
     return (f"the largest |w| is where it should be on every shape (a correct solution "
             f"fails with {stats.fmt_p(bound)})")
 
@@ -455,11 +458,11 @@ def _parity(function: str, framework: str, student, rng) -> str:
                             f"{np.abs(theirs).max():.4g})")
             evidence.append(ks.sentence)
     if failures:
-        hint = (mistakes.variance_hints(found) if found else
-                "The scale is right but not the shape of the distribution: compare which "
-                "distribution you draw from (and any truncation) with the framework's.")
+        hint, mistake = (mistakes.variance_hints(found) if found else (
+            "The scale is right but not the shape of the distribution: compare which "
+            "distribution you draw from (and any truncation) with the framework's.", ""))
         raise CheckFailed(f"{function} should draw from the same distribution as {name}. "
-                          + summarize(failures), hint, evidence[0])
+                          + summarize(failures), hint, evidence[0], mistake)
     return (f"two-sample KS distances to {name} ≤ {max(ds):.4f} and matching scales (a "
             f"correct solution fails with p ≤ {KS_ALPHA + SCALE_ALPHA:.0e})")
 

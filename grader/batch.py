@@ -1,0 +1,540 @@
+"""``grader batch`` and ``grader merge``: a whole class, in parallel, resumable.
+
+Every subfolder, ``.zip`` or ``.ipynb`` of the class folder is one student,
+named by it. The batch imports numpy, torch and TensorFlow once, forks one
+warm worker server, and forks ``--jobs`` graders from the same process; each
+grader takes one student at a time. Every student's code still runs in fresh
+worker processes of its own, in the sandbox: no two students share a process,
+a scratch directory or a writable file.
+
+Nothing is lost: each student's reports are written atomically as soon as
+that student is done, ``outcome.json`` last (it is what a rerun trusts), and
+the gradebook is rewritten atomically after each student. A rerun skips the
+students whose submission, grader, seed, tasks and checks are unchanged
+(``--force`` regrades them). A grader that crashes, a submission that hangs
+the grader past ``--student-timeout``, an internal error: each becomes that
+student's row, and the batch goes on. Ctrl-C stops at once and leaves a
+consistent gradebook of the students done.
+
+``OUT/`` holds ``gradebook.csv``, ``canvas.csv``, ``items.csv``, ``class.html``,
+``batch.json`` (the settings, which ``grader merge`` checks) and
+``students/<name>/`` (``report.json``, ``report.txt``, any ``--format``,
+``outcome.json``). ``--shard K/N`` grades the K-th of N deterministic shares of
+the class; ``grader merge OUT...`` combines shards into one ``OUT`` equal to a
+single run's.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import select
+import signal
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["add_parser", "students", "submission_key", "write_class_files"]
+
+EXIT_OK, EXIT_SOME_NOT_GRADED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
+
+
+def add_parser(sub) -> None:
+    from grader.cli import _grading_options
+    from grader.reporters import FORMATS
+
+    batch = sub.add_parser(
+        "batch", help="grade every submission of a class, in parallel",
+        description="Grade every subfolder, .zip or .ipynb of CLASS_DIR (one per student) "
+                    "into OUT: per-student reports, gradebook.csv, canvas.csv, items.csv and "
+                    "class.html. Exit 0 when every student was graded, 1 when some could not "
+                    "be (internal error, timeout), 2 on bad options, 3 on an internal error of "
+                    "the batch itself, 130 when interrupted.")
+    batch.add_argument("class_dir", metavar="CLASS_DIR")
+    batch.add_argument("--output-dir", required=True, metavar="OUT")
+    _grading_options(batch, batch=True)
+    batch.add_argument("--format", action="append", choices=sorted(set(FORMATS) - {"text"}),
+                       metavar="FORMAT", help="extra report formats per student (json and "
+                                              "text are always written)")
+    batch.add_argument("--force", action="store_true",
+                       help="regrade every student, even those unchanged since the last run")
+    batch.add_argument("--shard", metavar="K/N", help="grade only the K-th of N shares")
+    batch.add_argument("--student-timeout", type=float, default=900.0, metavar="SECONDS",
+                       help="wall-clock limit of one student's whole grading (default 900)")
+    batch.add_argument("--roster", metavar="CSV",
+                       help="CSV mapping a submission name (column 'submission') to Canvas' "
+                            "Student, ID, SIS User ID and Section columns")
+    batch.add_argument("--assignment-name", default="Weight initialisation",
+                       help="the Canvas column of this assignment")
+    batch.set_defaults(run=_run_batch)
+
+    merge = sub.add_parser("merge", help="combine the outputs of batch shards",
+                           description="Combine the OUT folders of `grader batch --shard` runs "
+                                       "into one, as a single run would have written it.")
+    merge.add_argument("shards", nargs="+", metavar="OUT")
+    merge.add_argument("--output-dir", required=True, metavar="OUT")
+    merge.set_defaults(run=_run_merge)
+
+
+# -- the class ------------------------------------------------------------------------------
+def students(class_dir: Path) -> list[tuple[str, Path]]:
+    """(name, path) of every student: subfolders, .zip and .ipynb files, sorted by name."""
+    out, seen = [], set()
+    for p in sorted(class_dir.iterdir()):
+        if p.name.startswith((".", "_")):
+            continue
+        if p.is_dir() or (p.is_file() and p.suffix.lower() in (".zip", ".ipynb")):
+            name = p.name if p.is_dir() else p.stem
+            while name in seen:
+                name += "_"
+            seen.add(name)
+            out.append((name, p))
+    return out
+
+
+def _content_hash(path: Path) -> str:
+    h = hashlib.sha256()
+    files = [path] if path.is_file() else sorted(
+        p for p in path.rglob("*") if p.is_file() and ".grader-cache" not in p.parts)
+    for f in files:
+        h.update(str(f.relative_to(path) if f != path else f.name).encode())
+        try:
+            h.update(hashlib.sha256(f.read_bytes()).digest())
+        except OSError:
+            h.update(b"<unreadable>")
+    return h.hexdigest()
+
+
+def submission_key(path: Path, settings: dict) -> str:
+    """What a student's grade depends on: the files, the grader, the settings."""
+    h = hashlib.sha256(json.dumps(settings, sort_keys=True).encode())
+    h.update(_content_hash(path).encode())
+    return h.hexdigest()
+
+
+def _shard(items: list, spec: str | None) -> list:
+    if not spec:
+        return items
+    try:
+        k, n = (int(v) for v in spec.split("/"))
+    except ValueError:
+        raise ValueError(f"--shard {spec}: write K/N, e.g. 2/4") from None
+    if not 1 <= k <= n:
+        raise ValueError(f"--shard {spec}: K must be between 1 and N")
+    return [s for i, s in enumerate(items) if i % n == k - 1]
+
+
+def _write(path: Path, text: str) -> None:
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    os.replace(tmp, path)
+
+
+def _roster(path: str | None) -> dict[str, dict]:
+    if not path:
+        return {}
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as fh:
+        return {row["submission"]: row for row in csv.DictReader(fh) if row.get("submission")}
+
+
+def _load_outcomes(out: Path, roster: dict):
+    from grader.classbook import Outcome
+
+    found = {}
+    for meta in sorted(out.glob("students/*/outcome.json")):
+        try:
+            data = json.loads(meta.read_text(encoding="utf-8"))
+            report_file = meta.parent / "report.json"
+            report = (json.loads(report_file.read_text(encoding="utf-8"))
+                      if report_file.exists() else None)
+            name = data["student"]
+            found[name] = Outcome(name, data["status"], report, data.get("message", ""),
+                                  float(data.get("duration_s", 0.0)), data.get("key", ""),
+                                  roster.get(name, {}))
+        except (OSError, ValueError, KeyError):
+            continue
+    return found
+
+
+def write_class_files(out: Path, outcomes: list, settings: dict) -> None:
+    """gradebook.csv, canvas.csv, items.csv and class.html, from the outcomes alone."""
+    from grader import classbook, classpage
+
+    tasks = tuple(settings["tasks"])
+    _write(out / "gradebook.csv", classbook.gradebook_csv(outcomes, tasks))
+    _write(out / "canvas.csv", classbook.canvas_csv(outcomes, settings["assignment"], tasks))
+    found = classbook.items(outcomes)
+    _write(out / "items.csv", classbook.items_csv(found))
+    _write(out / "class.html", classpage.render(classbook.class_summary(outcomes, found),
+                                                settings))
+
+
+def _store(out: Path, outcome, formats: tuple[str, ...]) -> None:
+    """One student's files, written atomically, outcome.json last."""
+    from grader.reporters import FILES, render
+    from grader.results import report_from_dict
+
+    folder = out / "students" / outcome.student
+    if outcome.report is not None:
+        report = report_from_dict(outcome.report)
+        _write(folder / "report.json", json.dumps(outcome.report, indent=2) + "\n")
+        _write(folder / "report.txt", render(report, "text"))
+        for fmt in formats:
+            if fmt not in ("json", "text"):
+                _write(folder / FILES[fmt], render(report, fmt))
+    else:
+        (folder / "report.json").unlink(missing_ok=True)
+        _write(folder / "report.txt", f"{outcome.student}: {outcome.status}\n{outcome.message}\n")
+    _write(folder / "outcome.json", json.dumps(outcome.to_dict(), indent=2) + "\n")
+
+
+# -- the graders ------------------------------------------------------------------------------
+def _grade_one(name: str, path: Path, options, extra, pool) -> dict:
+    from grader.classbook import status_of
+    from grader.grading import grade
+    from grader.inputs import open_submission
+    from grader.submission import SubmissionError
+
+    t0 = time.perf_counter()
+    try:
+        with open_submission(str(path)) as submission:
+            report = grade(submission, options, extra=extra, pool=pool).to_dict()
+        report["submission"] = name
+        return {"status": status_of(report), "report": report, "message": "",
+                "duration_s": time.perf_counter() - t0}
+    except SubmissionError as exc:
+        return {"status": "not_a_submission", "report": None, "message": str(exc),
+                "duration_s": time.perf_counter() - t0}
+    except Exception as exc:  # noqa: BLE001 - the grader's fault, this student's row
+        import traceback
+
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        return {"status": "internal_error", "report": None,
+                "message": f"internal error of the grader, not the submission's: {detail}",
+                "duration_s": time.perf_counter() - t0}
+
+
+def _grader_loop(read_fd: int, write_fd: int, pool, options, extra) -> None:
+    """A grader process: one student per line in, one result per line out."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from grader import sandbox
+
+    sandbox.die_with_parent()
+    with os.fdopen(read_fd, "r", encoding="utf-8") as inp, \
+            os.fdopen(write_fd, "w", encoding="utf-8", buffering=1) as outp:
+        for line in inp:
+            job = json.loads(line)
+            result = _grade_one(job["student"], Path(job["path"]), options, extra, pool)
+            outp.write(json.dumps({"student": job["student"], **result}) + "\n")
+
+
+class _Grader:
+    """A forked grader process and its pipes; ``others`` are the graders already running,
+    whose pipes the new process must not keep open."""
+
+    def __init__(self, pool, options, extra, others=()) -> None:
+        from grader.workers import WarmPool
+
+        sock = pool.connection.new_socket() if isinstance(pool, WarmPool) else None
+        to_child_r, to_child_w = os.pipe()
+        from_child_r, from_child_w = os.pipe()
+        self.pid = os.fork()
+        if self.pid == 0:
+            code = 0
+            try:
+                os.close(to_child_w)
+                os.close(from_child_r)
+                for other in others:
+                    for stream in (other.send, other.recv):
+                        try:
+                            os.close(stream.fileno())
+                        except (OSError, ValueError):
+                            pass
+                child_pool = (WarmPool.attach(sock, pool.server_pid, pool.hide, pool.user)
+                              if sock is not None else pool)
+                _grader_loop(to_child_r, from_child_w, child_pool, options, extra)
+            except BaseException:  # noqa: BLE001
+                code = 70
+            finally:
+                os._exit(code)
+        if sock is not None:
+            sock.close()
+        os.close(to_child_r)
+        os.close(from_child_w)
+        self.send = os.fdopen(to_child_w, "w", encoding="utf-8", buffering=1)
+        self.recv = os.fdopen(from_child_r, "r", encoding="utf-8")
+        self.job: tuple[str, Path] | None = None
+        self.started = 0.0
+
+    def give(self, name: str, path: Path) -> None:
+        self.job = (name, path)
+        self.started = time.monotonic()
+        self.send.write(json.dumps({"student": name, "path": str(path)}) + "\n")
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+        for stream in (self.send, self.recv):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+    def stop(self) -> None:
+        try:
+            self.send.close()
+        except OSError:
+            pass
+        try:
+            os.waitpid(self.pid, 0)
+        except ChildProcessError:
+            pass
+
+
+class _Display:
+    """A rich progress bar on a terminal; one line per student otherwise."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done = total, 0
+        self.bar = None
+        if sys.stderr.isatty() and total:
+            from rich.console import Console
+            from rich.progress import (BarColumn, MofNCompleteColumn, Progress, TextColumn,
+                                       TimeRemainingColumn)
+
+            self.bar = Progress(TextColumn("grading the class"), BarColumn(),
+                                MofNCompleteColumn(),
+                                TextColumn("{task.fields[rate]} students/min"),
+                                TextColumn("ETA"), TimeRemainingColumn(),
+                                TextColumn("{task.description}"),
+                                console=Console(stderr=True), transient=False)
+            self.task = self.bar.add_task("", total=total, rate="–")
+            self.bar.start()
+        self.t0 = time.monotonic()
+
+    def student(self, outcome) -> None:
+        self.done += 1
+        score = (f"{outcome.report['score']:g}/{outcome.report['max_score']:g}"
+                 if outcome.report else "–")
+        line = (f"[{self.done}/{self.total}] {outcome.student}: {outcome.status} {score} "
+                f"({outcome.duration_s:.1f} s)")
+        if self.bar is not None:
+            minutes = max(1e-9, (time.monotonic() - self.t0) / 60)
+            self.bar.update(self.task, advance=1, description=outcome.student,
+                            rate=f"{self.done / minutes:.1f}")
+            self.bar.console.print(line, highlight=False)
+        else:
+            print(line, file=sys.stderr, flush=True)
+
+    def stop(self) -> None:
+        if self.bar is not None:
+            self.bar.stop()
+
+
+def _grade_all(todo, pool, options, extra, jobs: int, student_timeout: float, finish) -> None:
+    """Grade ``todo`` with ``jobs`` forked graders (one after another where forking is
+    not ours to do); ``finish(name, result)`` is called as each student is done."""
+    from grader import sandbox
+
+    if not sandbox.CAN_FORK:
+        for name, path, _ in todo:
+            finish(name, _grade_one(name, path, options, extra, pool))
+        return
+    queue = list(todo)
+    graders: list[_Grader] = []
+    for _ in range(max(1, min(jobs, len(todo)))):
+        graders.append(_Grader(pool, options, extra, others=tuple(graders)))
+    try:
+        for g in graders:
+            if queue:
+                name, path, _ = queue.pop(0)
+                g.give(name, path)
+        while any(g.job for g in graders):
+            busy = [g for g in graders if g.job]
+            ready, _, _ = select.select([g.recv for g in busy], [], [], 1.0)
+            for g in busy:
+                replace = False
+                if g.recv in ready:
+                    line = g.recv.readline()
+                    if line:
+                        finish(g.job[0], json.loads(line))
+                    else:  # the grader process died: this student's row, and a new grader
+                        finish(g.job[0], {"status": "internal_error", "message":
+                                          "the grader process died while grading this "
+                                          "submission (the grader's fault, not the student's)",
+                                          "duration_s": time.monotonic() - g.started})
+                        replace = True
+                elif time.monotonic() - g.started > student_timeout:
+                    finish(g.job[0], {"status": "timeout", "message":
+                                      f"grading took longer than {student_timeout:g} s and was "
+                                      "stopped", "duration_s": time.monotonic() - g.started})
+                    replace = True
+                else:
+                    continue
+                g.job = None
+                if replace:
+                    g.kill()
+                    index = graders.index(g)
+                    rest = tuple(x for x in graders if x is not g)
+                    graders[index] = g = _Grader(pool, options, extra, others=rest)
+                if queue:
+                    name, path, _ = queue.pop(0)
+                    g.give(name, path)
+    except BaseException:
+        for g in graders:
+            g.kill()
+        raise
+    for g in graders:
+        g.stop()
+
+
+def _settings(options, extra, assignment: str, roster_file: str | None) -> dict:
+    from grader.cache import fingerprint
+    from grader.runner import versions
+
+    return {"grader": fingerprint(extra.files), "seed": options.seed,
+            "tasks": list(options.tasks), "versions": versions(), "assignment": assignment,
+            "roster": roster_file or ""}
+
+
+def _run_batch(args: argparse.Namespace) -> int:
+    from grader import integrity
+    from grader.classbook import Outcome
+    from grader.cli import UsageError, _extra, _options
+    from grader.grading import load_batteries, open_workers
+
+    class_dir, out = Path(args.class_dir), Path(args.output_dir)
+    if not class_dir.is_dir():
+        raise UsageError(f"{args.class_dir} is not a folder of submissions")
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"cannot write {args.output_dir}: it is a file")
+    options = _options(args)
+    extra = _extra(args)
+    formats = tuple(dict.fromkeys(args.format or ()))
+    try:
+        everyone = _shard(students(class_dir), args.shard)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        probe = out / ".write-test"
+        probe.write_text("")
+        probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.output_dir}: {exc.strerror or exc}") from None
+    roster = _roster(args.roster)
+    settings = _settings(options, extra, args.assignment_name, args.roster)
+    _write(out / "batch.json", json.dumps({k: v for k, v in settings.items()
+                                           if k != "grader"} | {"grader": settings["grader"]},
+                                          indent=2) + "\n")
+    previous = _load_outcomes(out, roster)
+    outcomes: dict[str, Outcome] = {}
+    todo = []
+    for name, path in everyone:
+        key = submission_key(path, settings)
+        old = previous.get(name)
+        if old is not None and old.key == key and not args.force and old.status not in (
+                "internal_error", "timeout"):
+            outcomes[name] = old
+        else:
+            todo.append((name, path, key))
+    print(f"grader: {len(everyone)} students, {len(everyone) - len(todo)} unchanged since the "
+          f"last run, {len(todo)} to grade", file=sys.stderr)
+    names = {n for n, _ in everyone}
+
+    def flush() -> None:
+        current = [o for n, o in sorted(outcomes.items()) if n in names]
+        from grader import classbook
+
+        _write(out / "gradebook.csv", classbook.gradebook_csv(current, options.tasks))
+
+    guard = integrity.snapshot()
+    interrupted = False
+    if todo:
+        keys = {name: key for name, _, key in todo}
+        batteries = load_batteries(options.tasks, extra)
+        pool = open_workers(batteries, extra)  # imports, then forks the server
+        display = _Display(len(todo))
+
+        def finish(name: str, result: dict) -> None:
+            outcome = Outcome(name, result["status"], result.get("report"),
+                              result.get("message", ""), float(result.get("duration_s", 0.0)),
+                              keys[name], roster.get(name, {}))
+            _store(out, outcome, formats)
+            outcomes[name] = outcome
+            flush()
+            display.student(outcome)
+
+        try:
+            _grade_all(todo, pool, options, extra, args.jobs, args.student_timeout, finish)
+        except KeyboardInterrupt:
+            interrupted = True
+        finally:
+            display.stop()
+            pool.close()
+    current = [o for n, o in sorted(outcomes.items()) if n in names]
+    flush()
+    if interrupted:
+        print(f"grader: interrupted; {len(current)} of {len(everyone)} students are in "
+              f"{out / 'gradebook.csv'}; run the same command again to finish", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    write_class_files(out, current, settings)
+    changed = integrity.changes(guard, integrity.snapshot())
+    if changed:
+        print("grader: INTEGRITY VIOLATION during the batch:\n  " + "\n  ".join(changed[:20]),
+              file=sys.stderr)
+        return EXIT_INTERNAL
+    not_graded = [o.student for o in current if o.status in ("internal_error", "timeout")]
+    print(f"grader: {len(current)} students in {out}/gradebook.csv"
+          + (f"; not graded: {', '.join(not_graded)}" if not_graded else ""), file=sys.stderr)
+    return EXIT_SOME_NOT_GRADED if not_graded else EXIT_OK
+
+
+def _run_merge(args: argparse.Namespace) -> int:
+    import shutil
+
+    from grader.cli import UsageError
+
+    out = Path(args.output_dir)
+    settings = None
+    for shard in args.shards:
+        meta = Path(shard) / "batch.json"
+        if not meta.is_file():
+            raise UsageError(f"{shard} is not the output of grader batch (no batch.json)")
+        data = json.loads(meta.read_text(encoding="utf-8"))
+        mine = {k: v for k, v in data.items() if k != "versions"}
+        if settings is not None and mine != {k: v for k, v in settings.items()
+                                             if k != "versions"}:
+            raise UsageError(f"{shard} was graded with other settings (seed, tasks, grader "
+                             "or roster) than the first shard")
+        settings = data
+    out.mkdir(parents=True, exist_ok=True)
+    roster = _roster(settings.get("roster") or None)
+    merged: dict = {}
+    for shard in args.shards:
+        for name, outcome in _load_outcomes(Path(shard), roster).items():
+            if name in merged and merged[name].key != outcome.key:
+                raise UsageError(f"student {name} was graded differently in two shards")
+            merged[name] = outcome
+            src = Path(shard) / "students" / name
+            dst = out / "students" / name
+            if src.resolve() != dst.resolve():
+                shutil.copytree(src, dst, dirs_exist_ok=True)
+    _write(out / "batch.json", json.dumps(settings, indent=2) + "\n")
+    outcomes = [merged[n] for n in sorted(merged)]
+    write_class_files(out, outcomes, settings)
+    print(f"grader: merged {len(outcomes)} students into {out}", file=sys.stderr)
+    return EXIT_OK
