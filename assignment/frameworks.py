@@ -30,12 +30,13 @@ Background you need
   standard deviation is enlarged by ``1 / 0.87962566103423978`` so that the
   variance after truncation is still the He variance. Expect slightly
   different tails, not different variances.
-* **The handout's Keras code.** It passes ``input_shape=(100,)`` to the
-  first ``Dense`` layer. Its own output shows the ``UserWarning`` Keras 3
-  emits for that; find out from the warning text what Keras 3 wants
-  instead. Your model must build without any warning.
-* **The handout's torch code.** It initialises the weights but leaves
-  torch's default biases, and relies on the global random seed. Here the
+* **Older Keras code.** Many examples pass ``input_shape=(100,)`` to the
+  first ``Dense`` layer. Keras 3 emits a ``UserWarning`` for that; find out
+  from the warning text what Keras 3 wants instead. Your model must build
+  without any warning.
+* **Initialising only the weights.** Code that calls ``kaiming_normal_`` on
+  the weights leaves torch's default (random) biases, and code that relies
+  on the global random seed is not reproducible from ``seed``. Here the
   biases must be zero and the weights must depend only on ``seed``.
 
 Count the parameters of the model by hand before you check it with

@@ -16,9 +16,9 @@ explode or vanish (handout Q1 and Q4). Every scheme here is a choice of
 ``Var(W)`` that keeps that factor close to one, plus a distribution (normal,
 truncated normal or uniform) with that variance.
 
-Keep in mind while reading the handout: a good initialisation does **not**
-start the weights "close to the optimal values" (handout Q5 says it does).
-Nobody knows the optimum before training, and the weights are random. The
+A common misconception: a good initialisation does **not** start the weights
+"close to the optimal values". Nobody knows the optimum before training, and
+the weights are random. The
 point is to keep activation and gradient variances stable across layers and to
 break the symmetry between units.
 
@@ -214,7 +214,7 @@ def xavier_uniform(
     + fan_out))``. A uniform on ``[-a, a]`` has variance ``a^2 / 3``, so
     ``a = sqrt(3) * std``. (The derivation assumes zero-mean activations,
     like tanh's; the sigmoid's outputs have mean 1/2, so Xavier helps sigmoid
-    networks much less than the handout's Q2 answer suggests.)
+    networks much less than tanh networks.)
 
     Raises ``ValueError`` for an invalid shape or layout (via
     ``compute_fans``).
@@ -318,9 +318,8 @@ def he_normal(
 
     Common mistakes
     ---------------
-    * Truncating the normal: Keras' ``HeNormal`` (the initialiser in the
-      handout's Q7 code) is a truncated normal, PyTorch's ``kaiming_normal_``
-      is not. This function follows PyTorch.
+    * Truncating the normal: Keras' ``HeNormal`` is a truncated normal,
+      PyTorch's ``kaiming_normal_`` is not. This function follows PyTorch.
     * Variance/standard-deviation confusion: ``Var(W) = 2 / fan_in`` for ReLU,
       so ``std = sqrt(2 / fan_in)``.
     * Swapped fans from a confused layout.

@@ -17,10 +17,9 @@ with your answer, written as follows.
   such as ``2 / 3`` or ``math.sqrt(2)``.
 
 Leave ``QUESTIONS`` unchanged: it holds the same questions in a form a
-grader can read. Everything you need is in the handout (which has a few
-mistakes -- do not trust it blindly) and in the docstrings of the assignment
-modules; working through ``diagnostics.py`` and ``frameworks.py`` first
-helps.
+grader can read. Everything you need is in HANDOUT.md and in the docstrings
+of the assignment modules; working through ``diagnostics.py`` and
+``frameworks.py`` first helps.
 
 The questions
 =============
@@ -106,7 +105,7 @@ q6 (multi-select: answer a set of names)
           because the scale gamma and shift beta are fixed at 1 and 0.
 
 q7 (numeric: answer a number, relative tolerance 1e-3)
-    In PyTorch, the first layer of the handout's model is nn.Linear(100,
+    In PyTorch, the first layer of the model of frameworks.py is nn.Linear(100,
     64), and its weight is initialised with
     torch.nn.init.kaiming_normal_(weight, mode='fan_in',
     nonlinearity='relu'). What is the standard deviation of the normal
@@ -268,7 +267,7 @@ QUESTIONS: dict[str, dict] = {
     "q7": {
         "kind": "numeric",
         "text": (
-            "In PyTorch, the first layer of the handout's model is "
+            "In PyTorch, the first layer of the model of frameworks.py is "
             "nn.Linear(100, 64), and its weight is initialised with "
             "torch.nn.init.kaiming_normal_(weight, mode='fan_in', "
             "nonlinearity='relu'). What is the standard deviation of the normal "

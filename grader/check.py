@@ -22,7 +22,7 @@ from grader.contract import POINTS
 from grader.wire import Unsupported
 
 __all__ = ["KINDS", "VISIBILITIES", "Check", "CheckFailed", "CheckSkipped", "Diagnosis",
-           "expect_array",
+           "Figure", "expect_array",
            "expect_float", "values", "describe", "fmt_shape", "summarize"]
 
 KINDS = ("statistical", "property", "parity", "unit", "experiment")
@@ -54,6 +54,25 @@ class Diagnosis(NamedTuple):
 
     hint: str
     mistake: str = ""
+
+
+@dataclass(frozen=True)
+class Figure:
+    """What a picture check returns instead of a message: plain data to draw.
+
+    ``kind`` names the drawing (``grader.plots.draw``), ``data`` holds its
+    numbers (lists and floats only), ``caption`` says what a correct solution
+    would show.
+    """
+
+    kind: str
+    title: str
+    caption: str
+    data: dict
+
+    def to_dict(self) -> dict:
+        return {"kind": self.kind, "title": self.title, "caption": self.caption,
+                "data": self.data}
 
 
 class CheckSkipped(Exception):
@@ -92,6 +111,8 @@ class Check:
     hint: str = ""
     gated: bool = False
     visibility: str = "visible"
+    #: a picture for the report (kind ``experiment``, no points), run only when asked for
+    figure: bool = False
 
     @property
     def task(self) -> str:
@@ -119,6 +140,8 @@ class Check:
             raise ValueError(f"check {self.id}: weight must be >= 0, got {self.weight!r}")
         if not callable(self.run):
             raise ValueError(f"check {self.id}: run must be callable")
+        if self.figure and (self.weight != 0 or self.kind != "experiment"):
+            raise ValueError(f"check {self.id}: a picture is an experiment worth no points")
 
 
 def describe(value: object) -> str:

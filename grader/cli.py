@@ -119,6 +119,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument("--quiet", action="store_true", help="no progress display")
     check.add_argument("--verbose", action="store_true",
                        help="also show the statistics behind passed checks")
+    check.add_argument("--plots", metavar="DIR",
+                       help="also write the report's pictures as PNG files into DIR")
+    check.add_argument("--pictures", action="store_true",
+                       help="run the picture checks (no points; the html format and --plots "
+                            "imply it) and keep their data in the report")
     return parser
 
 
@@ -215,6 +220,10 @@ def _check(args: argparse.Namespace, graded: list) -> int:
     options = _options(args)
     formats = _formats(args)
     extra = _extra(args)
+    if "html" in formats or args.plots or args.pictures:
+        import dataclasses
+
+        options = dataclasses.replace(options, figures=True)
     with open_submission(args.submission) as submission:
         sys.dont_write_bytecode = True  # so that any new bytecode below is someone else's
         before = integrity.snapshot()
@@ -235,8 +244,13 @@ def _check(args: argparse.Namespace, graded: list) -> int:
     try:
         emit(report, formats, output=args.output, output_dir=args.output_dir,
              verbose=args.verbose)
+        if args.plots:
+            from grader.reporters import write_plots
+
+            write_plots(report, args.plots)
     except OSError as exc:
-        target = args.output or args.output_dir
+        target = args.plots if args.plots and not (args.output or args.output_dir) else (
+            args.output or args.output_dir)
         raise UsageError(f"cannot write {target}: {exc.strerror or exc}") from None
     if changed:
         print("grader: INTEGRITY VIOLATION: the grader's own files changed while this "

@@ -96,7 +96,8 @@ def grade(submission, options: RunOptions, *, extra: Extra = Extra(), use_cache:
     if use_cache:
         from grader.cache import Cache, fingerprint
 
-        cache = Cache(submission, fingerprint(extra.files), options.seed, runner.versions())
+        cache = Cache(submission, fingerprint(extra.files), options.seed,
+                      {**runner.versions(), "figures": options.figures})
         report = cached_report(submission, options, cache)
         if report is not None:
             on_total(len(report.checks))

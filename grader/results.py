@@ -46,6 +46,8 @@ class CheckResult:
     pending: bool = False
     #: the known mistake the check recognised, if any
     mistake: str = ""
+    #: a picture's plain data (``grader.check.Figure.to_dict``), for the reports that draw
+    figure: dict | None = None
 
     def __post_init__(self) -> None:
         if self.status not in STATUSES:
@@ -95,6 +97,8 @@ class CheckResult:
             out["pending"] = True
         if self.mistake:
             out["mistake"] = self.mistake
+        if self.figure is not None:
+            out["figure"] = self.figure
         return out
 
 
@@ -191,7 +195,8 @@ def check_from_dict(data: dict) -> CheckResult:
         hint=str(data.get("hint", "")), evidence=str(data.get("evidence", "")),
         output=str(data.get("output", "")),
         visibility=str(data.get("visibility", "visible")), pending=bool(data.get("pending")),
-        mistake=str(data.get("mistake", "")))
+        mistake=str(data.get("mistake", "")),
+        figure=dict(data["figure"]) if isinstance(data.get("figure"), dict) else None)
 
 
 def report_from_dict(data: dict) -> Report:

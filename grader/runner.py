@@ -23,7 +23,7 @@ import numpy as np
 
 from grader import sandbox, scoring
 from grader.battery import Battery
-from grader.check import Check, CheckFailed, CheckSkipped
+from grader.check import Check, CheckFailed, CheckSkipped, Figure
 from grader.contract import POINTS, TASKS
 from grader.results import CheckResult, Report, TaskResult
 from grader.student import (StudentFunction, StudentImportFailed, StudentProblem,
@@ -45,6 +45,8 @@ class RunOptions:
     limits: sandbox.Limits = sandbox.Limits()
     #: grade only these functions of the selected tasks (None: all of them)
     functions: tuple[str, ...] | None = None
+    #: also run the picture checks (for the HTML report and --plots)
+    figures: bool = False
 
 
 def check_rng(seed: int, check_id: str) -> np.random.Generator:
@@ -179,6 +181,10 @@ def _run_one(check: Check, student: StudentFunction, units: int, seed: int) -> C
     except Exception as exc:  # noqa: BLE001 - turned into a loud grader error
         raise GraderBug(f"check {check.id} failed inside the grader: "
                         f"{type(exc).__name__}: {exc}") from exc
+    if isinstance(message, Figure):
+        return dataclasses.replace(_result(check, units, "passed", message.caption,
+                                           output=student.captured()),
+                                   figure=message.to_dict())
     return _result(check, units, "passed", message or "", output=student.captured())
 
 
@@ -247,8 +253,11 @@ def run(submission: Submission, batteries: tuple[Battery, ...], options: RunOpti
     ``grader.cache``) holds earlier results of unchanged functions.
     """
     t0 = time.perf_counter()
-    selected = [b for b in batteries if b.task in options.tasks]
+    selected = [dataclasses.replace(b, checks=tuple(c for c in b.checks if options.figures
+                                                    or not c.figure))
+                for b in batteries if b.task in options.tasks]
     units = scoring.allocate([c for b in selected for c in b.checks], POINTS)
+
     def wanted(function: str) -> bool:
         return options.functions is None or function in options.functions
 

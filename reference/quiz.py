@@ -172,7 +172,7 @@ q6 (multi-select: answer a set of names)
     batchnorm_forward.
 
 q7 (numeric: answer a number, relative tolerance 1e-3)
-    In PyTorch, the first layer of the handout's model is nn.Linear(100,
+    In PyTorch, the first layer of the model of frameworks.py is nn.Linear(100,
     64), and its weight is initialised with
     torch.nn.init.kaiming_normal_(weight, mode='fan_in',
     nonlinearity='relu'). What is the standard deviation of the normal
@@ -345,7 +345,7 @@ QUESTIONS: dict[str, dict] = {
     "q7": {
         "kind": "numeric",
         "text": (
-            "In PyTorch, the first layer of the handout's model is "
+            "In PyTorch, the first layer of the model of frameworks.py is "
             "nn.Linear(100, 64), and its weight is initialised with "
             "torch.nn.init.kaiming_normal_(weight, mode='fan_in', "
             "nonlinearity='relu'). What is the standard deviation of the normal "

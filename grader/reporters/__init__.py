@@ -10,7 +10,7 @@ import importlib
 import sys
 from pathlib import Path
 
-__all__ = ["FORMATS", "FILES", "render", "emit"]
+__all__ = ["FORMATS", "FILES", "render", "emit", "write_plots"]
 
 #: format -> module of grader.reporters that renders it
 FORMATS = {
@@ -44,7 +44,26 @@ def _write(path: Path, text: str) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
+    os.chmod(tmp, 0o644)
     os.replace(tmp, path)
+
+
+def write_plots(report, directory: str) -> list[Path]:
+    """Every picture of the report as ``DIR/<check id>.png``."""
+    from grader import plots
+
+    out = Path(directory)
+    if out.exists() and not out.is_dir():
+        raise NotADirectoryError(20, "not a directory", str(out))
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for check in report.checks:
+        if check.figure is not None and check.status == "passed":
+            path = out / f"{check.id}.png"
+            path.write_bytes(plots.draw(check.figure, png=True))
+            written.append(path)
+    print(f"grader: {len(written)} pictures written to {out}", file=sys.stderr)
+    return written
 
 
 def emit(report, formats, output: str | None = None, output_dir: str | None = None,

@@ -14,6 +14,7 @@ from grader import gates
 from grader.battery import Battery, Profile
 from grader.checks.batchnorm.backward import backward_checks
 from grader.checks.batchnorm.forward import forward_checks
+from grader.checks.batchnorm.pictures import picture_checks
 from grader.checks.numpy_only import numpy_only_checks
 from grader.oracles import batchnorm as oracle
 
@@ -34,7 +35,8 @@ SMOKE = _smoke()
 
 BATTERY = Battery(
     task="batchnorm",
-    checks=(*forward_checks(), *backward_checks(), *numpy_only_checks("batchnorm", SMOKE)),
+    checks=(*forward_checks(), *backward_checks(), *numpy_only_checks("batchnorm", SMOKE),
+            *picture_checks()),
     gates={name: gates.matches_oracle(name, calls, getattr(oracle, name))
            for name, calls in SMOKE.items()},
     smoke=SMOKE,

@@ -15,6 +15,7 @@ from grader.battery import Battery, Profile
 from grader.checks.diagnostics.clipping import clip_checks
 from grader.checks.diagnostics.gradients import gradient_checks, relative_error_checks
 from grader.checks.diagnostics.network import network_checks
+from grader.checks.diagnostics.pictures import picture_checks
 from grader.checks.diagnostics.verdicts import demo_checks, diagnose_checks
 from grader.checks.numpy_only import numpy_only_checks
 from grader.oracles import diagnostics as oracle
@@ -56,7 +57,7 @@ BATTERY = Battery(
     task="diagnostics",
     checks=(*gradient_checks(), *relative_error_checks(), *network_checks(),
             *diagnose_checks(), *clip_checks(), *demo_checks(),
-            *numpy_only_checks("diagnostics", SMOKE)),
+            *numpy_only_checks("diagnostics", SMOKE), *picture_checks()),
     gates={name: gates.matches_oracle(name, SMOKE[name], _ORACLES[name]) for name in SMOKE},
     smoke=SMOKE,
     profile=Profile(preload=("numpy", "torch")),

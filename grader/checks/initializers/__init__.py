@@ -14,6 +14,7 @@ from grader import gates
 from grader.battery import Battery, Profile
 from grader.checks.initializers.design import RANDOM
 from grader.checks.initializers.fans_gain import fans_checks, gain_checks
+from grader.checks.initializers.pictures import picture_checks
 from grader.checks.initializers.random_laws import random_checks
 from grader.checks.numpy_only import numpy_only_checks
 from grader.oracles import initializers as oracle
@@ -39,7 +40,7 @@ _GATES.update({name: gates.random_array(name, SMOKE[name]) for name in RANDOM})
 BATTERY = Battery(
     task="initializers",
     checks=(*fans_checks(), *gain_checks(), *(c for f in RANDOM for c in random_checks(f)),
-            *numpy_only_checks("initializers", SMOKE)),
+            *numpy_only_checks("initializers", SMOKE), *picture_checks()),
     gates=_GATES,
     smoke=SMOKE,
     profile=Profile(preload=("numpy", "torch")),
