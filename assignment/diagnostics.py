@@ -30,8 +30,8 @@ Things worth working out on paper before you code
 * Why that backward recursion is a *product* with one factor per layer, and
   what a product of many factors slightly below (or above) 1 does. This is
   the whole story of Q1 and Q4.
-* The derivatives of sigmoid and tanh and their maximum values; what they
-  are for large ``|z|`` (Q3).
+* The derivative of each activation, its largest value, and what it is for
+  large ``|z|`` (Q3).
 * For a layer of width ``n`` with independent zero-mean weights of variance
   ``s``, by which factor does the second moment of the pre-activations grow
   from one layer to the next? Which ``s`` makes the factor 1 (Xavier, He)?

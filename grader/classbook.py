@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass, field
 
 from grader.contract import POINTS, TASKS
@@ -21,6 +22,9 @@ __all__ = ["STATUSES", "Outcome", "status_of", "gradebook_csv", "canvas_csv", "i
 STATUSES = ("graded", "not_a_submission", "nothing_attempted", "import_errors",
             "internal_error", "timeout")
 CANVAS_COLUMNS = ("Student", "ID", "SIS User ID", "Section")
+#: what the worker says when a module failed, hung or crashed while it was imported
+_IMPORT_PROBLEM = re.compile(r"could not be imported|\(importing \w+\.py\)|"
+                             r"while importing \w+\.py")
 
 
 @dataclass(frozen=True)
@@ -45,7 +49,7 @@ def status_of(report: dict) -> str:
     checks = [c for t in report["tasks"] for c in t["checks"]]
     if checks and all(c["status"] in ("not_attempted", "skipped") for c in checks):
         return "nothing_attempted"
-    if any("could not be imported" in c["message"].split("\n", 1)[0] for c in checks):
+    if any(_IMPORT_PROBLEM.search(c["message"].split("\n", 1)[0]) for c in checks):
         return "import_errors"
     return "graded"
 

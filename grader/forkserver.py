@@ -69,8 +69,8 @@ def _monitor(spec: dict, fd: int, closing: list[int]) -> None:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         os.setsid()
         sandbox.die_with_parent()
-        if spec.get("user"):
-            sandbox.drop_privileges(spec["user"])
+        if spec.get("uid") is not None:
+            sandbox.drop_privileges(int(spec["uid"]), int(spec["gid"]))
         namespaces = spec["isolation"] == "namespaces"
         if namespaces:
             sandbox.enter_namespaces(spec["scratch"], tuple(spec.get("hide", ())))

@@ -289,12 +289,11 @@ def run(submission: Submission, batteries: tuple[Battery, ...], options: RunOpti
         if cache is not None:
             cache.store(task, function, results)
     tasks = []
-    for battery in selected:
-        ordered = {r.id: r for f in battery.functions if wanted(f)
-                   for r in by_group[(battery.task, f)]}
+    for battery in selected:  # function by function (the points table's order)
+        ordered = tuple(r for f in battery.functions if wanted(f)
+                        for r in by_group[(battery.task, f)])
         if ordered:
-            tasks.append(TaskResult(battery.task, tuple(ordered[c.id] for c in battery.checks
-                                                        if c.id in ordered)))
+            tasks.append(TaskResult(battery.task, ordered))
     notes = tuple(n for n in (pool.note(),) if n)
     return Report(submission=submission.given, seed=options.seed, tasks=tuple(tasks),
                   duration_s=time.perf_counter() - t0, versions=versions(), notes=notes,

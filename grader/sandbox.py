@@ -15,8 +15,10 @@ and then, before any student code runs, enters its own sandbox:
 * **limits**: address space (``--memory-mb`` above what the warm server had
   already mapped), CPU time, file size, no core dumps; a wall-clock timeout
   is enforced by the grader;
-* optionally (``GRADER_WORKER_USER``, used by the Gradescope bundle, which
-  runs as root) an **unprivileged user**.
+* when the grader runs as root (the Gradescope bundle), an **unprivileged
+  identity**: a uid of its own per worker, in the group of
+  ``GRADER_WORKER_USER``, so that no worker can signal or write to another
+  worker, the grader, its results or its files.
 
 Where namespaces are unavailable (or ``GRADER_SANDBOX=off``), workers keep
 the limits, their session, the unprivileged user if configured, and a
@@ -33,7 +35,7 @@ import sys
 from dataclasses import dataclass
 
 __all__ = ["Limits", "Isolation", "requested_mode", "enter_namespaces", "inside_namespace",
-           "drop_privileges", "set_limits", "die_with_parent", "become_subreaper",
+           "drop_privileges", "worker_identity", "WORKER_UIDS", "set_limits", "die_with_parent", "become_subreaper",
            "kill_children", "worker_env", "CAN_FORK"]
 
 #: warm, forked workers (Linux only: fork-safety elsewhere is not ours to promise)
@@ -162,14 +164,27 @@ def kill_children(keep: frozenset[int] = frozenset()) -> int:
     return killed
 
 
-def drop_privileges(user: str) -> None:
-    """Become ``user`` (name or uid), group and supplementary groups included."""
+#: the unprivileged uids workers of a root grader run as, one each (no account needed)
+WORKER_UIDS = range(60000, 65000)
+
+
+def worker_identity(user: str, n: int) -> tuple[int, int]:
+    """(uid, gid) of the ``n``-th worker: a uid of its own, in ``user``'s group.
+
+    A uid of its own means a worker can signal, and write to, no other worker,
+    even where no namespace separates them; the group is the named user's.
+    """
     import pwd
 
     entry = pwd.getpwuid(int(user)) if user.isdigit() else pwd.getpwnam(user)
+    return WORKER_UIDS[n % len(WORKER_UIDS)], entry.pw_gid
+
+
+def drop_privileges(uid: int, gid: int) -> None:
+    """Become ``uid`` in group ``gid``, without supplementary groups."""
     os.setgroups([])
-    os.setgid(entry.pw_gid)
-    os.setuid(entry.pw_uid)
+    os.setgid(gid)
+    os.setuid(uid)
 
 
 def _mapped_bytes() -> int:

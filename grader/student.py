@@ -332,7 +332,9 @@ class WorkerProcess:
             code = channel.exit_code(10.0)
         stderr = _tail(Path(channel.scratch) / "stderr.txt") if channel else ""
         self.close()
-        if code is not None and code < 0:
+        if code is None:
+            how = "stopped unexpectedly (it was killed or exited)"
+        elif code < 0:
             how = f"was killed by signal {_signal_name(-code)}"
         else:
             how = f"exited with code {code}"

@@ -11,6 +11,7 @@ worker as a fresh interpreter that imports for itself (macOS, Windows).
 from __future__ import annotations
 
 import importlib
+import itertools
 import json
 import os
 import subprocess
@@ -54,13 +55,10 @@ def worker_spec(submission, battery, function: str, limits: sandbox.Limits,
             "preload": list(battery.profile.preload)}
 
 
-def _scratch(user: str | None) -> str:
+def _scratch(identity: tuple[int, int] | None) -> str:
     path = tempfile.mkdtemp(prefix="grader-worker-")
-    if user:
-        import pwd
-
-        entry = pwd.getpwuid(int(user)) if user.isdigit() else pwd.getpwnam(user)
-        os.chown(path, entry.pw_uid, entry.pw_gid)
+    if identity is not None:
+        os.chown(path, *identity)
     return path
 
 
@@ -84,6 +82,7 @@ class WarmPool:
 
         self.user = user if user is not None else os.environ.get("GRADER_WORKER_USER") or None
         self.hide = tuple(dict.fromkeys((_GRADER_DIR, *hide)))
+        self._count = itertools.count()
         socks, self.server_pid = forkserver.start(clients)
         self._spare = socks[1:]
         self.connection = forkserver.ServerConnection(socks[0], self.server_pid)
@@ -97,6 +96,7 @@ class WarmPool:
         pool = cls.__new__(cls)
         pool.user, pool.hide, pool.server_pid = user, hide, server_pid
         pool._spare, pool.owner = [], False
+        pool._count = itertools.count(1_000 * os.getpid())  # apart from the other graders
         pool.connection = forkserver.ServerConnection(sock, server_pid)
         return pool
 
@@ -108,14 +108,18 @@ class WarmPool:
     def note(self) -> str:
         note = self.connection.isolation.note
         if self.user:
-            note = (note + "; " if note else "") + f"workers run as the user {self.user}"
+            note = (note + "; " if note else "") + (
+                f"workers run as unprivileged uids of their own in {self.user}'s group")
         return note
 
     def worker(self, submission, battery, function: str, limits) -> WorkerProcess:
         def launch() -> Channel:
-            scratch = _scratch(self.user)
+            identity = (sandbox.worker_identity(self.user, next(self._count))
+                        if self.user and os.geteuid() == 0 else None)
+            scratch = _scratch(identity)
             spec = dict(worker_spec(submission, battery, function, limits, scratch),
-                        hide=list(self.hide), user=self.user)
+                        hide=list(self.hide), uid=identity and identity[0],
+                        gid=identity and identity[1])
             sock, pid = self.connection.spawn(spec)
             return Channel(receive=socket_receiver(sock), writer=SocketWriter(sock),
                            kill=lambda: _killpg(pid), exit_code=lambda timeout: None,

@@ -1,0 +1,221 @@
+"""``grader batch`` on a whole class, and ``grader merge``: statuses, files, resuming, shards."""
+from __future__ import annotations
+
+import csv
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from html.parser import HTMLParser
+
+import pytest
+
+from conftest import ROOT, STUBS, make_submission, run_cli
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"),
+                                reason="the parallel batch forks (Linux)")
+
+BOOM = """
+from grader.battery import Battery
+from grader.check import Check
+from grader.student import StudentNotImplemented
+
+
+def _explode(student, rng):
+    answer = student.value().get("q1")
+    if answer is None:
+        raise StudentNotImplemented("q1 is not answered yet")
+    if answer == "boom":
+        raise RuntimeError("a bug of the grader, triggered by this answer")
+    return ""
+
+
+BATTERY = Battery("quiz", (Check("quiz.q1.no_boom", "unit", _explode, weight=0.0),))
+"""
+
+
+def _rows(path) -> dict[str, dict]:
+    return {r["student"]: r for r in csv.DictReader(open(path, encoding="utf-8"))}
+
+
+def _without_durations(text: str) -> list[list[str]]:
+    rows = list(csv.reader(text.splitlines()))
+    i = rows[0].index("duration_s")
+    return [r[:i] + r[i + 1:] for r in rows]
+
+
+def _class(tmp_path):
+    cls = tmp_path / "class"
+    make_submission(cls / "alice")  # correct
+    make_submission(cls / "bob", overrides={"diagnostics": (
+        "def diagnose(grad_norms, ratio=100.0):\n    return 'healthy'\n"),
+        "quiz": "ANSWERS = dict(ANSWERS)\nANSWERS['q1'] = 'a'\n"})  # broken
+    shutil.copytree(STUBS, cls / "carol", ignore=shutil.ignore_patterns("__pycache__"))
+    make_submission(cls / "dave" / "work" / "hw3")  # nested two folders deep
+    zipped = make_submission(tmp_path / "erin")
+    with zipfile.ZipFile(cls / "erin.zip", "w") as zf:  # zipped
+        for p in zipped.glob("*.py"):
+            zf.write(p, f"erin/{p.name}")
+    (cls / "frank").mkdir()  # empty
+    (cls / "grace").mkdir()
+    (cls / "grace" / "essay.txt").write_text("no code here")  # not Python
+    make_submission(cls / "heidi", overrides={"diagnostics": "while True:\n    pass\n"})
+    make_submission(cls / "ivan", overrides={"diagnostics": (
+        "def relative_error(a, b):\n    x = []\n    while True:\n"
+        "        x.append(bytearray(10**8))\n")})  # a memory bomb
+    make_submission(cls / "judy", overrides={"quiz": (
+        "ANSWERS = dict(ANSWERS)\nANSWERS['q1'] = 'boom'\n")})  # trips an internal error
+    return cls
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("batch")
+    cls = _class(tmp)
+    extra = tmp / "boom.py"
+    extra.write_text(BOOM)
+    out = tmp / "out"
+    proc = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "diagnostics",
+                   "--task", "quiz", "--timeout", "3", "--jobs", "2", "--extra-checks",
+                   str(extra), "--format", "junit", timeout=1200)
+    return proc, out
+
+
+def test_the_gradebook_is_right_for_each_student(graded):
+    proc, out = graded
+    assert proc.returncode == 1, proc.stderr  # judy could not be graded
+    rows = _rows(out / "gradebook.csv")
+    status = {name: r["status"] for name, r in rows.items()}
+    assert status == {"alice": "graded", "bob": "graded", "carol": "nothing_attempted",
+                      "dave": "graded", "erin": "graded", "frank": "not_a_submission",
+                      "grace": "not_a_submission", "heidi": "import_errors",
+                      "ivan": "graded", "judy": "internal_error"}
+    assert float(rows["alice"]["score"]) == 35 == float(rows["dave"]["score"])
+    assert float(rows["erin"]["score"]) == 35
+    assert float(rows["bob"]["quiz"]) == 13 and float(rows["bob"]["score"]) < 35
+    assert float(rows["carol"]["score"]) == 0
+    assert float(rows["heidi"]["diagnostics"]) == 0 and float(rows["heidi"]["quiz"]) == 15
+    assert float(rows["ivan"]["quiz"]) == 15 and float(rows["ivan"]["diagnostics"]) == 18
+    assert "internal error of the grader" in rows["judy"]["message"]
+
+
+def test_every_student_has_a_report_a_ta_can_read(graded):
+    _, out = graded
+    for name in ("alice", "bob", "dave", "erin", "heidi", "ivan"):
+        folder = out / "students" / name
+        assert json.loads((folder / "report.json").read_text())["schema"] == "grader-report/1"
+        assert "Score:" in (folder / "report.txt").read_text()
+        assert (folder / "junit.xml").exists()
+        assert json.loads((folder / "outcome.json").read_text())["student"] == name
+
+
+def test_item_analysis_counts_named_mistakes(graded):
+    _, out = graded
+    items = {r["id"]: r for r in csv.DictReader(open(out / "items.csv", encoding="utf-8"))}
+    boundaries = items["diagnostics.diagnose.boundaries"]
+    assert 0 < float(boundaries["pass_rate"]) < 1
+    assert float(items["quiz.q1.answer"]["not_attempted_share"]) > 0
+
+
+def test_canvas_file_has_canvas_columns(graded):
+    _, out = graded
+    rows = list(csv.reader(open(out / "canvas.csv", encoding="utf-8")))
+    assert rows[0] == ["Student", "ID", "SIS User ID", "Section", "Weight initialisation"]
+    assert rows[1][0] == "Points Possible" and rows[1][4] == "35"
+    assert {r[0] for r in rows[2:]} >= {"alice", "bob"}
+
+
+class _Images(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.images, self.external = [], []
+
+    def handle_starttag(self, tag, attrs):
+        a = dict(attrs)
+        for key in ("src", "href"):
+            if a.get(key, "").startswith(("http://", "https://", "//")):
+                self.external.append(a[key])
+        if tag == "img":
+            self.images.append(a.get("src", ""))
+
+
+def test_the_class_page_is_self_contained(graded):
+    _, out = graded
+    page = _Images()
+    page.feed((out / "class.html").read_text(encoding="utf-8"))
+    assert page.images and all(src.startswith("data:image/png;base64,") for src in page.images)
+    assert page.external == []
+
+
+def _quiz_class(tmp_path):
+    cls = tmp_path / "quizclass"
+    for i, answer in enumerate(("b", "a", "c", "d", "b", "e")):
+        make_submission(cls / f"s{i}", overrides={"quiz": (
+            f"ANSWERS = dict(ANSWERS)\nANSWERS['q1'] = {answer!r}\n")})
+    return cls
+
+
+def test_an_interrupted_batch_resumes_to_the_same_gradebook(tmp_path):
+    cls = _quiz_class(tmp_path)
+    whole = tmp_path / "whole"
+    assert run_cli("batch", str(cls), "--output-dir", str(whole), "--task", "quiz",
+                   "--jobs", "1").returncode == 0
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "batch", str(cls), "--output-dir",
+                             str(out), "--task", "quiz", "--jobs", "1"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    deadline = time.monotonic() + 300
+    while not list(out.glob("students/*/outcome.json")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    done = len(list(out.glob("students/*/outcome.json")))
+    assert 1 <= done
+    resumed = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz")
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{done} unchanged since the last run" in resumed.stderr or done == 6
+    assert _without_durations((out / "gradebook.csv").read_text()) == \
+        _without_durations((whole / "gradebook.csv").read_text())
+    again = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz")
+    assert "6 unchanged since the last run" in again.stderr
+    forced = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz", "--force")
+    assert "0 unchanged since the last run" in forced.stderr
+
+
+def test_shards_merge_into_one_run(tmp_path):
+    cls = _quiz_class(tmp_path)
+    whole, a, b, merged = (tmp_path / n for n in ("whole", "a", "b", "merged"))
+    assert run_cli("batch", str(cls), "--output-dir", str(whole), "--task", "quiz").returncode == 0
+    for shard, out in (("1/2", a), ("2/2", b)):
+        proc = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz",
+                       "--shard", shard)
+        assert proc.returncode == 0, proc.stderr
+    assert len(_rows(a / "gradebook.csv")) == 3 == len(_rows(b / "gradebook.csv"))
+    proc = run_cli("merge", str(a), str(b), "--output-dir", str(merged))
+    assert proc.returncode == 0, proc.stderr
+    assert _without_durations((merged / "gradebook.csv").read_text()) == \
+        _without_durations((whole / "gradebook.csv").read_text())
+    for name in ("items.csv", "canvas.csv", "class.html"):
+        assert (merged / name).read_bytes() == (whole / name).read_bytes(), name
+    bad = run_cli("batch", str(cls), "--output-dir", str(tmp_path / "c"), "--task", "quiz",
+                  "--shard", "3/2")
+    assert bad.returncode == 2 and "K must be between 1 and N" in bad.stderr
+
+
+def test_batch_bad_input_exits_2(tmp_path):
+    f = tmp_path / "file"
+    f.write_text("")
+    out = run_cli("batch", str(tmp_path / "missing"), "--output-dir", str(tmp_path / "o"))
+    assert out.returncode == 2 and "is not a folder" in out.stderr
+    out = run_cli("batch", str(tmp_path), "--output-dir", str(f))
+    assert out.returncode == 2 and "cannot write" in out.stderr
+    out = run_cli("batch", str(tmp_path), "--output-dir", str(f / "sub"))
+    assert out.returncode == 2 and "cannot write" in out.stderr
+    out = run_cli("merge", str(tmp_path), "--output-dir", str(tmp_path / "m"))
+    assert out.returncode == 2 and "not the output of grader batch" in out.stderr
