@@ -1,21 +1,29 @@
-"""``python -m bench [study ...]``: run the named studies (default: all)."""
+"""``python -m bench [study ...]`` or ``python -m bench STUDY --option ...``: run studies.
+
+Studies: ``speed`` (the student's loop, ratios against baselines measured in
+the same run), ``initializers`` (false-failure rates and power of the
+initializer checks), ``batch`` (a class through ``grader batch`` against one
+check per student). Default: all.
+"""
 from __future__ import annotations
 
+import importlib
 import sys
 
-from bench import grading_time, initializer_design
-
-STUDIES = {"initializers": initializer_design.main, "grading_time": grading_time.main}
+STUDIES = {"initializers": "bench.initializer_design", "speed": "bench.speed",
+           "batch": "bench.batch"}
 
 
 def main(argv: list[str]) -> int:
+    if len(argv) > 1 and argv[0] in STUDIES and argv[1].startswith("-"):
+        return importlib.import_module(STUDIES[argv[0]]).main(argv[1:])
     names = argv or list(STUDIES)
     unknown = [n for n in names if n not in STUDIES]
     if unknown:
         print(f"unknown study {unknown}; choose from {sorted(STUDIES)}", file=sys.stderr)
         return 2
     for name in names:
-        STUDIES[name]([])
+        importlib.import_module(STUDIES[name]).main([])
     return 0
 
 

@@ -243,7 +243,7 @@ class _Grader:
     def __init__(self, pool, options, extra, others=()) -> None:
         from grader.workers import WarmPool
 
-        sock = pool.connection.new_socket() if isinstance(pool, WarmPool) else None
+        socks = pool.new_sockets() if isinstance(pool, WarmPool) else None
         to_child_r, to_child_w = os.pipe()
         from_child_r, from_child_w = os.pipe()
         self.pid = os.fork()
@@ -258,14 +258,14 @@ class _Grader:
                             os.close(stream.fileno())
                         except (OSError, ValueError):
                             pass
-                child_pool = (WarmPool.attach(sock, pool.server_pid, pool.hide, pool.user)
-                              if sock is not None else pool)
+                child_pool = (WarmPool.attach(socks, pool.hide, pool.user, pool.later)
+                              if socks is not None else pool)
                 _grader_loop(to_child_r, from_child_w, child_pool, options, extra)
             except BaseException:  # noqa: BLE001
                 code = 70
             finally:
                 os._exit(code)
-        if sock is not None:
+        for sock, _ in (socks or {}).values():
             sock.close()
         os.close(to_child_r)
         os.close(from_child_w)
@@ -467,7 +467,7 @@ def _run_batch(args: argparse.Namespace) -> int:
     if todo:
         keys = {name: key for name, _, key in todo}
         batteries = load_batteries(options.tasks, extra)
-        pool = open_workers(batteries, extra)  # imports, then forks the server
+        pool = open_workers(batteries, extra)  # imports, then forks the servers
         display = _Display(len(todo))
 
         def finish(name: str, result: dict) -> None:

@@ -1,10 +1,12 @@
 """The warm server every Linux worker is forked from.
 
-The grader imports what the selected checks need (numpy; torch and
-TensorFlow where the batteries preload them) and, before it computes
-anything, forks this server: a process that has imported everything and
-never computes, so forking it again is safe and instant. (A process forked
-after torch or TensorFlow has *run* an operation can deadlock.)
+The grader imports what its own checks and the workers need (numpy, torch)
+and, before it computes anything, forks this server: a process that has
+imported everything and never computes, so forking it again is safe and
+instant. (A process forked after torch or TensorFlow has *run* an operation
+can deadlock.) A server may import more after it is forked (``imports``:
+TensorFlow for the frameworks task), overlapped with the grader's own work;
+it says "ready" when it has.
 
 For every worker the server forks a *monitor*, which starts a session,
 optionally drops to an unprivileged user, enters the sandbox
@@ -196,22 +198,45 @@ def _serve(controls: list[socket.socket], isolation: sandbox.Isolation) -> None:
 class ServerConnection:
     """The grader's end of one control socket (thread-safe)."""
 
+    #: how long a server may take to import and start (TensorFlow on a slow disk)
+    START_TIMEOUT_S = 300.0
+
     def __init__(self, sock: socket.socket, pid: int) -> None:
         import threading
 
         self.sock = sock
         self.pid = pid
         self._lock = threading.Lock()
-        message, _ = _recv(sock)
+        self._isolation: sandbox.Isolation | None = None
+
+    def _ready(self) -> None:
+        """Wait (once, under the lock) for the server's "ready"."""
+        if self._isolation is not None:
+            return
+        self.sock.settimeout(self.START_TIMEOUT_S)
+        try:
+            message, _ = _recv(self.sock)
+        except (OSError, ValueError) as exc:
+            message = {"message": f"{type(exc).__name__}: {exc}"}
+        finally:
+            self.sock.settimeout(None)
         if not message or message.get("status") != "ready":
-            raise RuntimeError(f"the worker server did not start: {message!r}")
-        self.isolation = sandbox.Isolation(message["isolation"], message.get("note", ""))
+            raise RuntimeError("the worker server did not start: "
+                               + str((message or {}).get("message", "it exited")))
+        self._isolation = sandbox.Isolation(message["isolation"], message.get("note", ""))
+
+    @property
+    def isolation(self) -> sandbox.Isolation:
+        with self._lock:
+            self._ready()
+        return self._isolation
 
     def spawn(self, spec: dict) -> tuple[socket.socket, int]:
         """A new worker for ``spec``: (the grader's socket to it, the monitor's pid)."""
         mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             with self._lock:
+                self._ready()
                 _send(self.sock, {"op": "spawn", "spec": spec}, (theirs.fileno(),))
                 reply, _ = _recv(self.sock)
         finally:
@@ -224,6 +249,7 @@ class ServerConnection:
     def new_socket(self) -> socket.socket:
         """Another control socket to this server (for a process forked later)."""
         with self._lock:
+            self._ready()
             _send(self.sock, {"op": "connect"})
             reply, fds = _recv(self.sock)
         if not reply or not reply.get("ok") or len(fds) != 1:
@@ -239,24 +265,37 @@ class ServerConnection:
             self.sock.close()
 
 
-def start(clients: int = 1) -> tuple[list[socket.socket], int]:
+def _import_all(names: tuple[str, ...], controls: list[socket.socket]) -> None:
+    import importlib
+
+    try:
+        for name in names:
+            importlib.import_module(name)
+    except BaseException as exc:  # noqa: BLE001 - told to the grader, then exit
+        for sock in controls:
+            _send(sock, {"status": "failed", "message": f"importing {name} failed: "
+                                                        f"{type(exc).__name__}: {exc}"})
+        raise
+
+
+def start(imports: tuple[str, ...] = ()) -> tuple[socket.socket, int]:
     """Fork the server from this process (which must not have computed with torch/TF yet).
 
-    Returns the grader's ends of ``clients`` control sockets and the server's pid.
+    The server imports ``imports`` first. Returns the grader's end of its
+    control socket and the server's pid.
     """
-    pairs = [socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET) for _ in range(clients)]
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
     pid = os.fork()
     if pid == 0:
         code = 0
         try:
-            for mine, _ in pairs:
-                mine.close()
+            mine.close()
+            _import_all(imports, [theirs])
             isolation = probe_isolation()
-            _serve([theirs for _, theirs in pairs], isolation)
+            _serve([theirs], isolation)
         except BaseException:  # noqa: BLE001
             code = 70
         finally:
             os._exit(code)
-    for _, theirs in pairs:
-        theirs.close()
-    return [mine for mine, _ in pairs], pid
+    theirs.close()
+    return mine, pid

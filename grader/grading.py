@@ -37,13 +37,21 @@ def load_batteries(tasks: tuple[str, ...], extra: Extra = Extra()) -> tuple:
     return merge(tuple(out), mine) if mine else tuple(out)
 
 
+#: what the frameworks' workers import after their server is forked (never the grader)
+LATER = ("tensorflow", "keras")
+
+
 def framework_modules(batteries) -> tuple[str, ...]:
-    """The frameworks the selected checks need in this process, those installed."""
+    """What the selected checks need in this process and the workers, those installed.
+
+    TensorFlow is not among them: the grader never imports it (its checks ask
+    ``grader.oracles.keras_calls`` in a trusted worker), and the workers that
+    preload it come from a server of their own (``grader.workers.WarmPool``).
+    """
     import importlib.util
 
     # torch's autograd imports its symbolic shapes (and sympy) on its first backward pass
-    wanted = {"torch": ("torch", "torch.fx.experimental.symbolic_shapes"),
-              "tensorflow": ("tensorflow", "keras")}
+    wanted = {"torch": ("torch", "torch.fx.experimental.symbolic_shapes"), "tensorflow": ()}
     names = []
     for b in batteries:
         for c in b.checks:
@@ -52,12 +60,35 @@ def framework_modules(batteries) -> tuple[str, ...]:
     return tuple(n for n in dict.fromkeys(names) if importlib.util.find_spec(n) is not None)
 
 
-def open_workers(batteries, extra: Extra = Extra(), clients: int = 1):
-    """A worker pool for these batteries; call before anything is computed here."""
+def open_workers(batteries, extra: Extra = Extra()):
+    """A worker pool for these batteries; call before anything is computed here.
+
+    TensorFlow is imported by a second server (never here) when a battery's
+    workers preload it or a check compares with it.
+    """
+    import importlib.util
+
     from grader.workers import open_pool, preloads
 
-    modules = tuple(dict.fromkeys(preloads(batteries) + framework_modules(batteries)))
-    return open_pool(modules, hide=extra.paths, clients=clients)
+    wanted = preloads(batteries) + framework_modules(batteries)
+    modules = tuple(n for n in dict.fromkeys(wanted) if n not in LATER)
+    needs = any(n in LATER for n in wanted) or any(
+        "tensorflow" in c.requires for b in batteries for c in b.checks)
+    later = LATER if needs and all(importlib.util.find_spec(n) for n in LATER) else ()
+    return open_pool(modules, hide=extra.paths, later=later)
+
+
+def _cached_task(task: str, options: RunOptions, cache):
+    """The results of ``task``'s selected functions from the cache, or None if one is not."""
+    results = []
+    for function in POINTS[task]:
+        if options.functions is not None and function not in options.functions:
+            continue
+        found = cache.lookup(task, function)
+        if found is None:
+            return None
+        results += found
+    return tuple(results)
 
 
 def cached_report(submission, options: RunOptions, cache) -> "object | None":
@@ -68,16 +99,11 @@ def cached_report(submission, options: RunOptions, cache) -> "object | None":
     t0 = time.perf_counter()
     tasks = []
     for task in options.tasks:
-        results = []
-        for function in POINTS[task]:
-            if options.functions is not None and function not in options.functions:
-                continue
-            found = cache.lookup(task, function)
-            if found is None:
-                return None
-            results += found
+        results = _cached_task(task, options, cache)
+        if results is None:
+            return None
         if results:
-            tasks.append(TaskResult(task, tuple(results)))
+            tasks.append(TaskResult(task, results))
     return Report(submission=submission.given, seed=options.seed, tasks=tuple(tasks),
                   duration_s=time.perf_counter() - t0, versions=versions(),
                   notes=("every result came from the cache (.grader-cache/; --no-cache "
@@ -89,10 +115,13 @@ def grade(submission, options: RunOptions, *, extra: Extra = Extra(), use_cache:
     """Grade ``submission``; ``pool`` (kept by the caller) or a fresh one closed here.
 
     ``on_total`` is told how many checks will run, ``progress`` is given each result.
+    A task whose functions are all in the cache loads no battery and starts no
+    worker: a re-check after editing one module costs about that module's task.
     """
     from grader import runner
+    from grader.results import TaskResult
 
-    cache = None
+    cache, reused = None, {}
     if use_cache:
         from grader.cache import Cache, fingerprint
 
@@ -104,19 +133,39 @@ def grade(submission, options: RunOptions, *, extra: Extra = Extra(), use_cache:
             for r in report.checks:
                 progress(r)
             return report
-    batteries = load_batteries(options.tasks, extra)
+        reused = {t: r for t in options.tasks
+                  if (r := _cached_task(t, options, cache)) is not None}
+    todo = replace(options, tasks=tuple(t for t in options.tasks if t not in reused))
+    batteries = load_batteries(todo.tasks, extra)
     own = pool is None
     if own:
-        pool = open_workers(batteries, extra)  # forks: before any thread or computation
-    on_total(sum(len(b.checks) for b in batteries))
+        # forks: before any thread or computation; a missing module needs no workers
+        pool = open_workers(tuple(b for b in batteries if submission.has_module(b.task)), extra)
+    on_total(sum(len(b.checks) for b in batteries) + sum(len(r) for r in reused.values()))
+    for results in reused.values():
+        for r in results:
+            progress(r)
     try:
-        report = runner.run(submission, batteries, options, pool, progress, cache)
+        report = runner.run(submission, batteries, todo, pool, progress, cache)
     finally:
         if own:
             pool.close()
+    if reused:
+        graded = {t.name: t for t in report.tasks}
+        tasks = tuple(graded[t] if t in graded else TaskResult(t, reused[t])
+                      for t in options.tasks if t in graded or reused.get(t))
+        report = replace(report, tasks=tasks)
     if cache is not None and cache.used:
-        note = (f"from the cache (unchanged since the last check): "
-                f"{', '.join(cache.used)}")
+        note = f"from the cache (unchanged since the last check): {_cached_names(cache.used)}"
         report = replace(report, notes=report.notes + (note,))
     return report
 
+
+def _cached_names(used: list[str]) -> str:
+    """``task.function`` names, a task named alone when all its functions are there."""
+    by_task: dict[str, list[str]] = {}
+    for name in dict.fromkeys(used):
+        task, function = name.split(".", 1)
+        by_task.setdefault(task, []).append(function)
+    return ", ".join(task if len(fs) == len(POINTS[task]) else
+                     ", ".join(f"{task}.{f}" for f in fs) for task, fs in by_task.items())

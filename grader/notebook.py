@@ -16,7 +16,33 @@ import subprocess
 import sys
 from pathlib import Path
 
-__all__ = ["check", "versions", "Result"]
+__all__ = ["check", "versions", "unsupported", "Result"]
+
+
+def unsupported(found: dict) -> list[str]:
+    """The libraries found here outside the ranges the grader's package declares.
+
+    The ranges are read from the installed package's metadata (its
+    ``pyproject.toml``); a library that is missing is not listed here (the
+    check that needs it says so).
+    """
+    from importlib import metadata
+
+    try:
+        from packaging.requirements import Requirement
+        requires = metadata.requires("weight-init-grader") or []
+    except (ImportError, metadata.PackageNotFoundError):
+        return []
+    out = []
+    for line in requires:
+        req = Requirement(line)
+        if req.marker is not None and not req.marker.evaluate({"extra": ""}):
+            continue
+        name = "tensorflow" if req.name == "tensorflow-cpu" else req.name
+        version = found.get(name)
+        if version and not req.specifier.contains(version.split("+")[0], prereleases=True):
+            out.append(f"{name} {version} (supported: {req.specifier})")
+    return out
 
 
 def versions() -> str:
@@ -24,9 +50,14 @@ def versions() -> str:
     from grader.runner import versions as found
 
     v = found()
-    return ("grader " + v.get("grader", "?") + " using " + ", ".join(
+    line = ("grader " + v.get("grader", "?") + " using " + ", ".join(
         f"{name} {v[name]}" for name in ("python", "numpy", "torch", "tensorflow", "keras")
         if v.get(name)))
+    outside = unsupported(v)
+    if outside:
+        line += ("\nOutside the supported range: " + "; ".join(outside)
+                 + ". Checks may differ from the final grade; install a supported version.")
+    return line
 
 
 class Result:
@@ -67,10 +98,12 @@ def _in_notebook() -> bool:
 
 
 def check(task: str | None = None, path: str = ".", *options: str, seed: int = 0,
-          pictures: bool = True) -> Result:
+          pictures: bool = True) -> Result | None:
     """Grade ``task`` (or everything) of the modules in ``path`` in separate processes.
 
     Extra ``options`` go to ``grader check`` (e.g. ``"--function", "he_normal"``).
+    In a notebook the returned :class:`Result` shows as the HTML report; in a
+    console the text report is printed and nothing is returned.
     """
     from grader.results import report_from_dict
 

@@ -88,7 +88,8 @@ if importlib.util.find_spec("grader") is None:
     _pip("--no-deps", here)
 _needs = {"numpy": "numpy", "scipy": "scipy", "hypothesis": "hypothesis", "rich": "rich",
           "junitparser": "junitparser", "jinja2": "jinja2", "matplotlib": "matplotlib",
-          "nbformat": "nbformat", "tensorflow": "tensorflow", "keras": "keras"}
+          "nbformat": "nbformat", "keras": "keras", "packaging": "packaging",
+          "tensorflow": "tensorflow-cpu" if sys.platform.startswith("linux") else "tensorflow"}
 _missing = [pkg for mod, pkg in _needs.items() if importlib.util.find_spec(mod) is None]
 if importlib.util.find_spec("torch") is None:
     _pip("torch==2.13.0", *(["--index-url", "https://download.pytorch.org/whl/cpu"]

@@ -190,7 +190,9 @@ def _run_one(check: Check, student: StudentFunction, units: int, seed: int) -> C
 
 def _run_group(submission: Submission, battery: Battery, function: str, checks: list[Check],
                units: dict[str, int], options: RunOptions, pool, memo: _ImportMemo,
-               progress: Callable[[CheckResult], None]) -> list[CheckResult]:
+               progress: Callable[[CheckResult], None], strikes: list) -> list[CheckResult]:
+    """The checks of one function in one worker; ``strikes`` (timeouts and crashes of the
+    function) are shared with the function's other group."""
     results: list[CheckResult] = []
     runnable = []
     for check in checks:
@@ -221,7 +223,6 @@ def _run_group(submission: Submission, battery: Battery, function: str, checks: 
             startup_problem = None
         except StudentProblem as problem:
             startup_problem = problem
-        strikes: list = []  # timeouts and crashes of this function, across its checks
         shared: dict = {}  # what its checks draw through it, for the next check
         gate = _Gate(battery.gates.get(function), function, worker, options.seed,
                      _timeout(runnable[0], limits), strikes)
@@ -235,7 +236,8 @@ def _run_group(submission: Submission, battery: Battery, function: str, checks: 
             else:
                 student = StudentFunction(function, worker,
                                           call_timeout_s=_timeout(check, limits),
-                                          _strikes=strikes, shared=shared)
+                                          _strikes=strikes, shared=shared,
+                                          framework=pool.framework)
                 res = _run_one(check, student, units[check.id], options.seed)
             res = dataclasses.replace(res, duration_s=time.perf_counter() - t0)
             results.append(res)
@@ -266,25 +268,40 @@ def run(submission: Submission, batteries: tuple[Battery, ...], options: RunOpti
               if wanted(f)]
     memo = _ImportMemo()
     by_group: dict[tuple[str, str], list[CheckResult]] = {}
-    todo = []
+    early, late = [], []
     for battery, function, checks in groups:
         reused = cache.lookup(battery.task, function, checks, units) if cache else None
         if reused is not None:
             by_group[(battery.task, function)] = reused
             for res in reused:
                 progress(res)
-        else:
-            todo.append((battery, function, checks))
-    def one(b, f, checks):
-        return _run_group(submission, b, f, checks, units, options, pool, memo, progress)
+            continue
+        # the checks that compare with TensorFlow run last, in a worker of their own, when
+        # the server that imports it is ready; the rest of the function's checks go first
+        strikes: list = []
+        now = [c for c in checks if "tensorflow" not in c.requires]
+        then = [c for c in checks if "tensorflow" in c.requires]
+        for part, where in ((now, early), (then, late)):
+            if part:
+                where.append((battery, function, part, strikes))
+    todo = early + late
 
-    if options.jobs == 1:  # in this thread, one function after another
-        done = {(b.task, f): one(b, f, checks) for b, f, checks in todo}
+    def one(b, f, checks, strikes):
+        return _run_group(submission, b, f, checks, units, options, pool, memo, progress,
+                          strikes)
+
+    if options.jobs == 1:  # in this thread, one group after another
+        done = [((b.task, f), one(b, f, c, s)) for b, f, c, s in todo]
     else:
         with ThreadPoolExecutor(max_workers=options.jobs) as threads:
-            futures = {(b.task, f): threads.submit(one, b, f, checks) for b, f, checks in todo}
-            done = {key: future.result() for key, future in futures.items()}
-    for (task, function), results in done.items():
+            futures = [((b.task, f), threads.submit(one, b, f, c, s)) for b, f, c, s in todo]
+            done = [(key, future.result()) for key, future in futures]
+    order = {c.id: i for b in selected for i, c in enumerate(b.checks)}
+    fresh: dict[tuple[str, str], list[CheckResult]] = {}
+    for key, results in done:
+        fresh.setdefault(key, []).extend(results)
+    for (task, function), results in fresh.items():
+        results.sort(key=lambda r: order[r.id])
         by_group[(task, function)] = results
         if cache is not None:
             cache.store(task, function, results)

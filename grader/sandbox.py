@@ -47,7 +47,7 @@ class Limits:
     """Resource limits of one worker (0 means no limit)."""
 
     call_timeout_s: float = 20.0
-    start_timeout_s: float = 20.0
+    start_timeout_s: float = 10.0
     memory_mb: int = 3072
     cpu_s: int = 600
     file_mb: int = 16

@@ -391,6 +391,8 @@ class StudentFunction:
     shares one ``_strikes`` list among all the checks of a function, and one
     ``shared`` dict, in which checks may keep what they drew through the
     function for the next check (the statistical checks share their samples).
+    ``framework`` is how a check asks Keras or TensorFlow for the expected
+    answer (the grader itself never imports them).
     """
 
     name: str
@@ -399,6 +401,9 @@ class StudentFunction:
     max_strikes: int = 2
     _strikes: list = field(default_factory=list)
     shared: dict = field(default_factory=dict)
+    #: ``framework(name, *args)``: what Keras/TensorFlow compute
+    #: (``grader.oracles.keras_calls``), answered outside the grader's process
+    framework: Callable | None = None
 
     def _request(self, message: dict, what: str) -> dict:
         if len(self._strikes) >= self.max_strikes:

@@ -56,10 +56,10 @@ def make_submission(directory: Path, overrides: dict[str, str] | None = None,
 
 
 def grade(path: Path, tasks=TASKS, seed: int = 0, extra: Extra = Extra(), functions=None,
-          **limits):
+          figures: bool = False, **limits):
     """Grade ``path`` in this process through the stand-in pool."""
     options = RunOptions(seed=seed, tasks=tuple(tasks), jobs=1, limits=Limits(**limits),
-                         functions=functions)
+                         functions=functions, figures=figures)
     return run(locate(str(path)), load_batteries(tuple(tasks), extra), options,
                InProcessPool())
 

@@ -17,6 +17,7 @@ import traceback
 
 from grader import wire
 from grader import worker as worker_module
+from grader.workers import framework_in_process
 from grader.student import StudentImportFailed, StudentUnavailable
 
 __all__ = ["InProcessPool"]
@@ -80,7 +81,9 @@ class _Worker:
 
 
 class InProcessPool:
-    """Makes stand-in workers; nothing to start or stop."""
+    """Makes stand-in workers; nothing to start or stop. Keras answers in this process."""
+
+    framework = staticmethod(framework_in_process)
 
     def worker(self, submission, battery, function: str, limits) -> _Worker:
         return _Worker(submission, battery, function, limits)

@@ -77,8 +77,9 @@ def test_broken_implementation_costs_no_other_function(tmp_path, task, record):
 
 
 def test_every_check_is_caught_by_some_broken_implementation():
+    """Every check that carries points (the pictures carry none: tests/test_pictures.py)."""
     caught = {f"{t}.{r.function}.{p}" for t, r in RECORDS for p in r.must_fail}
-    ids = {c.id for b in load_batteries(tuple(BANKS)) for c in b.checks}
+    ids = {c.id for b in load_batteries(tuple(BANKS)) for c in b.checks if not c.figure}
     assert ids <= caught, sorted(ids - caught)
 
 

@@ -42,6 +42,9 @@ def test_a_change_in_the_module_the_seed_or_the_grader_invalidates(tmp_path):
     report = _grade(sub)
     by = {c.task: c.cached for c in report.checks}
     assert by == {"diagnostics": True, "quiz": False}  # only the edited module regrades
+    assert [t.name for t in report.tasks] == list(TASKS)
+    assert _verdicts(report) == _verdicts(_grade(sub, use_cache=False))
+    assert any(n.endswith("since the last check): diagnostics") for n in report.notes)
     submission = locate(str(sub))
     a = Cache(submission, fingerprint(), 0, {**versions(), "figures": False})
     b = Cache(submission, "another grader", 0, {**versions(), "figures": False})

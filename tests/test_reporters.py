@@ -126,3 +126,43 @@ def test_points_print_with_at_most_two_decimals():
 def test_every_format_is_registered_with_a_file_name():
     assert set(FORMATS) == set(FILES) == {"text", "json", "junit", "csv", "gradescope",
                                           "markdown", "html", "classroom"}
+
+
+def _html_report() -> Report:
+    figure = {"kind": "curves", "title": "Q5: three initialisations", "caption": "c",
+              "data": {"series": {"a": [1.0, 0.5], "b": [1.4, 1.4]}, "xlabel": "step",
+                       "ylabel": "loss", "log": False}}
+    checks = _report().tasks[0].checks + (
+        _check("diagnostics.diagnose.picture", "passed", 0, 0, "What the picture shows.",
+               kind="experiment", figure=figure),
+        _check("diagnostics.relative_error.hostile", "failed", 0, 10000,
+               "relative_error returned <script>alert(1)</script>"),)
+    return Report("sub", 0, (TaskResult("diagnostics", checks),), 1.25)
+
+
+def test_html_is_one_self_contained_page():
+    from html.parser import HTMLParser
+
+    class Collect(HTMLParser):
+        def __init__(self):
+            super().__init__()
+            self.tags, self.links, self.text = [], [], []
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.append(tag)
+            self.links += [v for k, v in attrs if k in ("src", "href") and v]
+
+        def handle_data(self, data):
+            self.text.append(data)
+
+    page = render(_html_report(), "html")
+    parsed = Collect()
+    parsed.feed(page)
+    assert "script" not in parsed.tags
+    images = [link for link in parsed.links if link.startswith("data:image/png;base64,")]
+    assert len(images) == 1 and all(link.startswith(("data:", "#")) for link in parsed.links)
+    text = " ".join(parsed.text)
+    assert "<script>alert(1)</script>" in text  # shown as text, escaped in the page
+    assert "Score: 1.5 / 18" in text or "1.5 / 18" in text
+    assert "Check the length of grad_norms first." in text
+    assert "What the picture shows." in text and "diagnose" in text

@@ -453,5 +453,5 @@ BATTERY = Battery(
     gates={"build_torch_model": _torch_architecture,
            "build_keras_model": _keras_architecture},
     profile=Profile(preload=("numpy", "torch", "tensorflow", "keras"), memory_factor=4.0,
-                    start_timeout_s=30.0, priority=1),
+                    priority=-1),
 )

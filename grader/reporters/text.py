@@ -157,6 +157,6 @@ def render(report, verbose: bool = False) -> str:
     from rich.console import Console
 
     buf = io.StringIO()
-    print_report(report, Console(file=buf, width=100, no_color=True, force_terminal=False,
-                                 highlight=False), verbose=verbose)
+    print_report(report, Console(file=buf, width=100, color_system=None, force_terminal=False,
+                                 force_jupyter=False, highlight=False), verbose=verbose)
     return buf.getvalue()

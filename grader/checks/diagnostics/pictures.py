@@ -8,6 +8,7 @@ all from the student's own functions, on a log scale.
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 
@@ -57,22 +58,23 @@ def _profile(student, rng, *, what: str) -> Figure:
     if what == "std":
         return Figure(
             "profile", "Q1/Q3: the spread of each layer's activations (std, log scale)",
-            "With Xavier weights (for the two squashing activations) and He weights (for ReLU) "
-            "a correct activation_stats shows a roughly flat profile; N(0, 0.01²) weights shrink "
-            "the signal layer after layer, and N(0, 1) weights push it far out.",
+            "With He weights under ReLU a correct activation_stats shows a flat profile, and "
+            "with Xavier weights under tanh a slowly falling one; N(0, 0.01²) weights shrink the "
+            "signal tenfold or more per layer under tanh and ReLU, and N(0, 1) weights saturate "
+            "tanh (std near 1) and make ReLU explode.",
             {"panels": panels, "xlabel": "hidden layer", "ylabel": "std of h", "log": True})
     return Figure(
         "profile", "Q1/Q4: the gradient norm of each layer's weights (log scale)",
-        "A correct mlp_gradient_norms shows roughly equal norms with Xavier/He weights, norms "
-        "that shrink by orders of magnitude towards the input (layer 1) with small weights "
-        "(vanishing) and grow with N(0, 1) weights under tanh (exploding).",
+        "A correct mlp_gradient_norms shows roughly equal norms with Xavier weights under "
+        "tanh and He weights under ReLU. Under sigmoid they shrink by orders of magnitude "
+        "towards the input (layer 1) even with Xavier weights: the vanishing gradient, since "
+        "sigmoid's slope is at most 1/4. N(0, 1) weights under tanh make them grow towards the "
+        "input (exploding), and N(0, 0.01²) weights leave every layer with a tiny gradient.",
         {"panels": panels, "xlabel": "layer (input side first)", "ylabel": "‖∂loss/∂W‖",
          "log": True})
 
 
 def picture_checks() -> tuple[Check, ...]:
-    from functools import partial
-
     return (
         Check("diagnostics.activation_stats.depth_profile", "experiment",
               partial(_profile, what="std"), weight=0.0, requires=("torch",), figure=True,

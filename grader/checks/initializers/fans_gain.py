@@ -144,16 +144,9 @@ def _fans_torch_parity(student, rng) -> str:
 
 
 def _fans_keras_parity(student, rng) -> str:
-    import os
-
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras  # noqa: F401, PLC0415 - loads the backend
-
-    from keras.src.initializers.random_initializers import compute_fans as keras_fans  # noqa
-
     def prop(shape):
         dims = tuple(int(d) for d in shape)
-        want = tuple(int(v) for v in keras_fans(dims))
+        want = tuple(int(v) for v in student.framework("compute_fans", dims))
         call = f"compute_fans({shape!r}, layout='keras')"
         got = _fans_value(student(shape, layout="keras"), call)
         if got != want:

@@ -34,7 +34,7 @@ def _histogram(function: str, student, rng) -> Figure:
     case = CASES[function][0]
     t = case.target
     mine, _ = student_sample(student, case, rng)
-    theirs = framework_sample(case, min(mine.size, 65536), rng)
+    theirs = framework_sample(case, min(mine.size, 65536), rng, student.framework)
     ratio = float(np.mean(mine * mine) / t.var)
     grid = np.linspace(-4.0, 4.0, 401)
     law = stats.standard(t.family)

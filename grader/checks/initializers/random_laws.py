@@ -405,29 +405,17 @@ def _invalid_input(function: str, student, rng) -> str:
 # --------------------------------------------------------------------------
 # framework parity
 # --------------------------------------------------------------------------
-def _keras():
-    import os
+def framework_sample(case: Case, n: int, rng, framework) -> np.ndarray:
+    """``n`` values of ``case`` from ``torch.nn.init`` or Keras' VarianceScaling.
 
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
-    import keras  # noqa: PLC0415 - lazily, only when the check runs
-
-    return keras
-
-
-def framework_sample(case: Case, n: int, rng) -> np.ndarray:
-    """``n`` values of ``case`` from ``torch.nn.init`` or Keras' VarianceScaling."""
+    ``framework`` answers for Keras (``StudentFunction.framework``).
+    """
     kw = {**DEFAULTS[case.function], **case.kw}
     calls = max(1, math.ceil(n / case.size))
     if case.function == "variance_scaling":
-        keras = _keras()
-        parts = []
-        for _ in range(calls):
-            init = keras.initializers.VarianceScaling(
-                scale=kw["scale"], mode=kw["mode"], distribution=kw["distribution"],
-                seed=_seed(rng))
-            parts.append(np.asarray(keras.ops.convert_to_numpy(init(case.shape, "float64")),
-                                    dtype=np.float64).ravel())
-        return np.concatenate(parts)
+        sample = framework("variance_scaling", kw["scale"], kw["mode"], kw["distribution"],
+                           tuple(case.shape), _seed(rng), calls)
+        return np.asarray(sample, dtype=np.float64)
     sampler = getattr(oracle, case.function)  # torch.nn.init in the torch layout
     return np.concatenate([sampler(case.shape, **case.kw, rng=rng).ravel()
                            for _ in range(calls)])
@@ -439,7 +427,7 @@ def _parity(function: str, framework: str, student, rng) -> str:
     name = "torch.nn.init" if framework == "torch" else "keras.initializers.VarianceScaling"
     failures, evidence, found, ds = [], [], [], []
     for case in cases:
-        theirs = framework_sample(case, PARITY_SAMPLES, rng)
+        theirs = framework_sample(case, PARITY_SAMPLES, rng, student.framework)
         mine, _ = student_sample(student, case, rng, PARITY_SAMPLES)
         n = min(mine.size, theirs.size)
         mine, theirs = mine[:n], theirs[:n]
