@@ -1,0 +1,72 @@
+"""A class through ``grader batch``, against one cold ``grader check`` per student.
+
+``--students`` copies of the reference (20 by default) are graded with
+``grader batch --jobs 2``, and, in the same run, ``--cold`` of them (all by
+default) with one ``grader check --no-cache`` each, one after the other: what
+grading a class with a shell loop costs. The ratio is the batch's wall time
+over the cold runs' (scaled to all students when ``--cold`` is smaller, which
+the output says). Goal: at most 1/8.
+
+Run: ``python -m bench batch [--students 20] [--cold 20] [--jobs 2]``.
+"""
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+__all__ = ["main"]
+
+ROOT = Path(__file__).resolve().parent.parent
+ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
+
+
+def _timed(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr[-2000:]}")
+    return time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench batch")
+    parser.add_argument("--students", type=int, default=20)
+    parser.add_argument("--cold", type=int, default=None,
+                        help="how many cold checks to time (default: one per student)")
+    parser.add_argument("--jobs", type=int, default=2)
+    args = parser.parse_args(argv)
+    cold_n = args.students if args.cold is None else max(1, min(args.cold, args.students))
+    with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
+        klass = Path(tmp) / "class"
+        for i in range(args.students):
+            shutil.copytree(ROOT / "reference", klass / f"student{i:02d}",
+                            ignore=shutil.ignore_patterns("__pycache__", ".grader-cache"))
+        out = Path(tmp) / "out"
+        batch = _timed([sys.executable, "-m", "grader", "batch", str(klass), "--output-dir",
+                        str(out), "--jobs", str(args.jobs), "--force"])
+        with open(out / "gradebook.csv", newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+        scores = sorted({r.get("score") for r in rows})
+        cold = [_timed([sys.executable, "-m", "grader", "check", str(klass / f"student{i:02d}"),
+                        "--no-cache", "--quiet", "--format", "json"]) for i in range(cold_n)]
+    cold_total = sum(cold) * args.students / cold_n
+    print(f"grader batch, {args.students} copies of the reference, --jobs {args.jobs}: "
+          f"{batch:7.1f} s ({batch / args.students:.2f} s per student; scores {scores})")
+    scaled = "" if cold_n == args.students else f" (mean of {cold_n}, scaled to {args.students})"
+    print(f"{args.students} cold `grader check` runs, one after the other     : "
+          f"{cold_total:7.1f} s ({cold_total / args.students:.2f} s each){scaled}")
+    print(f"ratio batch / cold: {batch / cold_total:.3f} = 1/{cold_total / batch:.1f} "
+          f"(goal: at most 1/8); {os.cpu_count()} cores")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
