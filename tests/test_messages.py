@@ -106,3 +106,30 @@ def test_no_message_cites_what_a_student_does_not_have():
         text = path.read_text(encoding="utf-8")
         assert "SPEC §" not in text, path
         assert "reference/" not in text or path.name in ("integrity.py",), path
+
+
+def test_the_evaluation_mode_gradient_is_named_in_the_backward_hint(tmp_path):
+    c = _checks(tmp_path, "batchnorm",
+                _record(batchnorm.BROKEN, "backward_statistics_as_constants").source)
+    check = c["batchnorm.batchnorm_backward.values"]
+    assert check.mistake == "the batch statistics treated as constants"
+    assert "treats the batch mean and variance as constants" in check.hint
+    one_path = _checks(tmp_path, "batchnorm",
+                       _record(batchnorm.BROKEN, "backward_without_variance_term").source)
+    assert "path through the batch variance" in (
+        one_path["batchnorm.batchnorm_backward.values"].hint)
+
+
+def test_a_rescaled_normal_is_told_its_scale_not_another_law(tmp_path):
+    source = '''
+        def xavier_normal(shape, gain=1.0, layout="torch", rng=None):
+            fan_in, fan_out = compute_fans(shape, layout)
+            rng = np.random.default_rng() if rng is None else rng
+            std = gain * 2.0 / max(1, fan_in + fan_out)  # the variance used as the std
+            return std * rng.standard_normal(tuple(shape))
+    '''
+    c = _checks(tmp_path, "initializers", source)
+    assert c["initializers.xavier_normal.distribution"].hint.startswith(
+        "The shape of the distribution is right but the scale is not")
+    assert c["initializers.xavier_normal.variance"].mistake == (
+        "the variance used as the standard deviation")

@@ -65,6 +65,13 @@ def _first(text: str) -> str:
     return line
 
 
+def _headline(text: str) -> str:
+    """The first sentence of a message (its plain-words part), for the one-line summary."""
+    line = _first(text)
+    end = line.find(". ")
+    return line[: end + 1] if end > 0 else line
+
+
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
@@ -100,10 +107,12 @@ def print_report(report, console, verbose: bool = False) -> None:
             if statuses == {"not_attempted"}:
                 why = _first(checks[0].message)
                 why = why[len(function) + 1:] if why.startswith(function + " ") else why
-                line.append(f"  not attempted: {_clip(why, width - 50)}", style="yellow")
+                room = width - len(line.plain) - len("  not attempted: ")
+                line.append(f"  not attempted: {_clip(why, room)}", style="yellow")
             elif statuses <= {"skipped"}:
-                line.append(f"  {_clip(_first(checks[0].message), width - 40)}", style="dim")
-            console.print(line)
+                room = width - len(line.plain) - 2
+                line.append(f"  {_clip(_first(checks[0].message), room)}", style="dim")
+            console.print(line, overflow="ellipsis", no_wrap=True)
             if statuses <= {"passed", "not_attempted", "skipped"} and not verbose:
                 continue
             waiting = [c for c in checks if _waiting(c)]
@@ -117,14 +126,15 @@ def print_report(report, console, verbose: bool = False) -> None:
                     continue
                 m, s = _MARK[c.status]
                 detail = Text(f"      {m} {c.prop}: ", style=s)
-                detail.append(_clip(_first(c.message or c.status), width - len(detail)))
+                detail.append(_clip(_headline(c.message or c.status), width - len(detail)))
                 console.print(detail, overflow="ellipsis", no_wrap=True)
                 details.append((c.id, c))
             if waiting:
                 n = len(waiting)
-                console.print(Text(f"      … {n} more check{'s' if n > 1 else ''} "
-                                   f"({', '.join(c.prop for c in waiting)}) earn points once "
-                                   "the basic values are right", style="dim"))
+                console.print(Text(f"      … {n} more check{'s' if n > 1 else ''} earn "
+                                   f"points once the basic values are right: "
+                                   f"{', '.join(c.prop for c in waiting)}", style="dim"),
+                              overflow="ellipsis", no_wrap=True)
         console.print()
     if details:
         console.print(Text("Details", style="bold underline"))

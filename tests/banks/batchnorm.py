@@ -128,6 +128,15 @@ BROKEN: tuple[Broken, ...] = (
                 return (np.zeros_like(x) + _per_channel(np.asarray(beta), x.ndim),
                         np.array(running_mean, dtype=float), np.array(running_var, dtype=float))
     """),
+    Broken('backward_statistics_as_constants', 'batchnorm_backward', ('finite_differences', 'values', 'zero_projections'), """
+        _ref_backward = batchnorm_backward
+        def batchnorm_backward(dout, x, gamma, eps=1e-5):
+            x = np.asarray(x, dtype=float)
+            _, dgamma, dbeta = _ref_backward(dout, x, gamma, eps)
+            inv_std = 1.0 / np.sqrt(x.var(axis=_reduce_axes(x)) + eps)
+            dx = np.asarray(dout, dtype=float) * _per_channel(np.asarray(gamma) * inv_std, x.ndim)
+            return dx, dgamma, dbeta
+    """),
     Broken('backward_without_mean_term', 'batchnorm_backward', ('finite_differences', 'values', 'zero_projections'), """
         _ref_backward = batchnorm_backward
         def batchnorm_backward(dout, x, gamma, eps=1e-5):

@@ -174,7 +174,12 @@ def _backward_variants(case: dict) -> list[tuple[str, tuple]]:
         out.backward(_t(dout))
         return tx.grad.numpy(), tg.grad.numpy(), tb.grad.numpy()
 
-    out = [("the path through the batch mean missing",
+    out = [("the batch statistics treated as constants",
+            "dx treats the batch mean and variance as constants (gamma * dout / s is the "
+            "gradient of the evaluation mode): every x_i also moves mu and var, which gives "
+            "dx = gamma / (m s) (m dout - sum(dout) - x_hat sum(dout x_hat)).",
+            grads(cut_mean=True, cut_var=True)),
+           ("the path through the batch mean missing",
             "dx is missing the path through the batch mean: subtract sum(dout * gamma) / m "
             "(every x_i moves mu).", grads(cut_mean=True)),
            ("the path through the batch variance missing",
@@ -190,11 +195,16 @@ def _backward_variants(case: dict) -> list[tuple[str, tuple]]:
 
 
 def backward_hint(name: str, got: tuple, case: dict) -> Diagnosis:
+    """The mistakes whose gradient equals the student's on this case (an input can fit several)."""
     index = ("dx", "dgamma", "dbeta").index(name)
     try:
-        for mistake, hint, alt in _backward_variants(case):
-            if _matches(got[index], alt[index]):
-                return Diagnosis(hint, mistake)
+        found = [(mistake, hint) for mistake, hint, alt in _backward_variants(case)
+                 if _matches(got[index], alt[index])]
     except Exception:  # noqa: BLE001
-        pass
-    return Diagnosis(BACKWARD_RULE)
+        found = []
+    if not found:
+        return Diagnosis(BACKWARD_RULE)
+    if len(found) == 1:
+        return Diagnosis(found[0][1], found[0][0])
+    return Diagnosis("On this input your answer fits more than one mistake. "
+                     + " Or: ".join(hint for _, hint in found), found[0][0])

@@ -141,6 +141,10 @@ def variance_hints(found: list[tuple[Case, float]]) -> Diagnosis:
     return _variance_hint(*found[0])
 
 
+#: the range of max|w| / rms of each law at the checks' sample sizes (a hint, not a grade)
+_REACH = {"uniform": (1.70, 1.76), "truncated_normal": (2.20, 2.32), "normal": (3.0, math.inf)}
+
+
 def family_hint(z: np.ndarray, family: str, alpha: float) -> Diagnosis:
     """What the standardised samples ``z`` look like, when they are not ``family``."""
     rms = math.sqrt(float(np.mean(z * z))) or 1.0
@@ -152,15 +156,19 @@ def family_hint(z: np.ndarray, family: str, alpha: float) -> Diagnosis:
         return Diagnosis(f"{100 * piled:.1f} % of your values sit exactly at ±max|w|: values "
                          "beyond the edge are clipped; they must be drawn again instead.",
                          "values clipped onto the edge instead of redrawn")
-    looks = [f for f in stats.FAMILIES if f != family
+    # a law is recognised by its shape at unit variance and by its reach: max|w| / rms is
+    # sqrt(3) for a uniform, 2/0.8796 for the truncated normal, beyond 3 for >= 16,384
+    # normal draws; at these sizes the KS test alone can mistake one normal for the other
+    reach = top / rms
+    looks = [f for f in stats.FAMILIES if _REACH[f][0] <= reach <= _REACH[f][1]
              and stats.ks_one_sample(z / rms, f, alpha).passed]
+    if family in looks:
+        return Diagnosis(f"The shape of the distribution is right but the scale is not "
+                         f"(variance × {rms * rms:.3g}); see the variance check.")
     if looks:
         return Diagnosis(f"Your values look {FAMILY_TEXT[looks[0]]}, not "
                          f"{FAMILY_TEXT[family]}: check which rng method you call.",
                          f"a {FAMILY_TEXT[looks[0]]} law instead of a {FAMILY_TEXT[family]} one")
-    if stats.ks_one_sample(z / rms, family, alpha).passed:
-        return Diagnosis(f"The shape of the distribution is right but the scale is not "
-                         f"(variance × {rms * rms:.3g}); see the variance check.")
     if family == "truncated_normal":
         return Diagnosis("Draw N(0, σ'²) with σ' = σ0/0.87962566103423978 and redraw every "
                          "value beyond 2σ' until none is left (do not clip).")
