@@ -29,7 +29,8 @@ def render(summary: dict, settings: dict) -> str:
     if summary["tasks"]:
         pictures["tasks"] = plots.pass_rates(list(summary["tasks"]),
                                              list(summary["tasks"].values()),
-                                             "mean share of each task's points")
+                                             "mean share of each task's points",
+                                             "% of the task's points, averaged over students")
     hardest = sorted(items, key=lambda it: (it.pass_rate, it.id))[:15]
     if hardest:
         pictures["hardest"] = plots.pass_rates([it.id.split(".", 1)[1] for it in hardest],

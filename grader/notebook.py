@@ -107,8 +107,8 @@ def check(task: str | None = None, path: str = ".", *options: str, seed: int = 0
     """
     from grader.results import report_from_dict
 
-    args = [sys.executable, "-m", "grader", "check", str(Path(path)), "--format", "json",
-            "--seed", str(seed), *options]
+    args = [sys.executable, "-m", "grader", "check", str(Path(path).resolve()),
+            "--format", "json", "--seed", str(seed), *options]
     if task:
         args += ["--task", task]
     if pictures:

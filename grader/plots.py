@@ -40,14 +40,15 @@ def score_histogram(scores: list[float], max_score: float) -> str:
     return data_uri(fig)
 
 
-def pass_rates(labels: list[str], rates: list[float], title: str) -> str:
+def pass_rates(labels: list[str], rates: list[float], title: str,
+               xlabel: str = "% of students passing") -> str:
     fig, ax = figure(6.4, max(1.6, 0.28 * len(labels) + 0.8))
     positions = list(range(len(labels)))
     ax.barh(positions, [100 * r for r in rates], color="#5a9e6f")
     ax.set_yticks(positions, labels, fontsize=8)
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
-    ax.set_xlabel("% of students passing")
+    ax.set_xlabel(xlabel)
     ax.set_title(title)
     return data_uri(fig)
 

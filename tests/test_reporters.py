@@ -166,3 +166,40 @@ def test_html_is_one_self_contained_page():
     assert "Score: 1.5 / 18" in text or "1.5 / 18" in text
     assert "Check the length of grad_norms first." in text
     assert "What the picture shows." in text and "diagnose" in text
+
+
+def test_html_says_a_stub_once_and_names_the_waiting_checks_in_one_line():
+    stub = tuple(_check(f"batchnorm.batchnorm_forward.{p}", "not_attempted", 0, 10000,
+                        "batchnorm_forward still raises NotImplementedError",
+                        "Implement batchnorm_forward in batchnorm.py.")
+                 for p in ("values", "shape_dtype", "no_mutation"))
+    picture = _check("batchnorm.batchnorm_forward.learning_curve", "not_attempted", 0, 0,
+                     "batchnorm_forward still raises NotImplementedError", kind="experiment")
+    waiting = "waits for correct basic values: this property earns points once ..."
+    backward = (
+        _check("batchnorm.batchnorm_backward.values", "failed", 0, 10000, "dx is wrong"),
+        _check("batchnorm.batchnorm_backward.no_mutation", "failed", 0, 10000, waiting),
+        _check("batchnorm.batchnorm_backward.shape_dtype", "failed", 0, 10000, waiting))
+    report = Report("sub", 0, (TaskResult("batchnorm", stub + (picture,) + backward),), 1.0)
+    page = render(report, "html")
+    assert page.count("still raises NotImplementedError") == 1
+    assert page.count("Implement batchnorm_forward in batchnorm.py.") == 1
+    assert "No picture" not in page
+    assert "waits for correct basic values" not in page
+    assert ("2 more checks earn points once the basic values are right: no_mutation, "
+            "shape_dtype.") in page
+    assert "dx is wrong" in page
+
+
+def test_the_text_summary_shows_the_first_sentence_and_fits_the_width():
+    long_name = "x" * 70
+    checks = (_check("initializers.xavier_normal.variance", "failed", 0, 30000,
+                     "xavier_normal should draw weights of variance σ0². Then the details: "
+                     + long_name),
+              _check("initializers.he_normal.variance", "not_attempted", 0, 30000,
+                     "he_normal still raises NotImplementedError " + long_name))
+    text = render(Report("s", 0, (TaskResult("initializers", checks),), 0.1), "text")
+    summary = text.split("Details")[0]
+    assert "✗ variance: xavier_normal should draw weights of variance σ0².\n" in summary
+    assert all(len(line) <= 100 for line in summary.splitlines())
+    assert long_name in text.split("Details")[1]

@@ -16,7 +16,7 @@ _MARK = {"passed": "✓", "failed": "✗", "error": "!", "timeout": "⏱", "not_
 def context(report) -> dict:
     """The template's data: tasks, functions, their checks and pictures."""
     from grader import plots
-    from grader.reporters.text import fmt_points
+    from grader.reporters.text import fmt_points, waiting as _waiting
 
     tasks = []
     for task in report.tasks:
@@ -25,7 +25,9 @@ def context(report) -> dict:
             f = functions.setdefault(c.function, {"name": c.function, "checks": [],
                                                   "units": 0, "max_units": 0,
                                                   "pictures": []})
-            if c.figure is not None:
+            if c.figure is not None or (c.kind == "experiment" and c.max_units == 0):
+                if c.status == "not_attempted":
+                    continue  # the function's own line says it is not attempted
                 if c.status == "passed":
                     f["pictures"].append({"uri": plots.draw(c.figure), "caption": c.message,
                                           "title": c.figure["title"]})
@@ -43,6 +45,11 @@ def context(report) -> dict:
                           "not_attempted" if statuses <= {"not_attempted"} else
                           "skipped" if statuses <= {"skipped", "passed"} else "failed")
             f["points"] = f"{fmt_points(f['units'])} / {fmt_points(f['max_units'])}"
+            # as in the text report: a stub is said once, and the properties that wait for
+            # correct basic values are named in one line
+            f["waiting"] = [c.prop for c in f["checks"] if _waiting(c)]
+            f["problems"] = [] if f["state"] == "not_attempted" else [
+                c for c in f["checks"] if c.status != "passed" and not _waiting(c)]
         tasks.append({"name": task.name, "points": f"{fmt_points(task.units)} / "
                                                    f"{fmt_points(task.max_units)}",
                       "functions": list(functions.values())})

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import io
 
-__all__ = ["render", "print_report", "fmt_points"]
+__all__ = ["render", "print_report", "fmt_points", "waiting"]
 
 _MARK = {"passed": ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "red"),
          "timeout": ("⏱", "red"), "not_attempted": ("·", "yellow"),
@@ -32,7 +32,8 @@ def _by_function(checks) -> dict[str, list]:
     return groups
 
 
-def _waiting(c) -> bool:
+def waiting(c) -> bool:
+    """A property that waits for correct basic values (it failed because they are wrong)."""
     return c.status == "failed" and c.message.startswith("waits for correct basic values")
 
 
@@ -115,25 +116,25 @@ def print_report(report, console, verbose: bool = False) -> None:
             console.print(line, overflow="ellipsis", no_wrap=True)
             if statuses <= {"passed", "not_attempted", "skipped"} and not verbose:
                 continue
-            waiting = [c for c in checks if _waiting(c)]
+            waits = [c for c in checks if waiting(c)]
             for c in checks:
                 if c.status == "passed":
                     if verbose and c.message:
                         console.print(Text(f"      ✓ {c.prop}: {_clip(c.message, width - 12)}",
                                            style="dim"))
                     continue
-                if _waiting(c) or c.status in ("not_attempted", "skipped"):
+                if waiting(c) or c.status in ("not_attempted", "skipped"):
                     continue
                 m, s = _MARK[c.status]
                 detail = Text(f"      {m} {c.prop}: ", style=s)
                 detail.append(_clip(_headline(c.message or c.status), width - len(detail)))
                 console.print(detail, overflow="ellipsis", no_wrap=True)
                 details.append((c.id, c))
-            if waiting:
-                n = len(waiting)
+            if waits:
+                n = len(waits)
                 console.print(Text(f"      … {n} more check{'s' if n > 1 else ''} earn "
                                    f"points once the basic values are right: "
-                                   f"{', '.join(c.prop for c in waiting)}", style="dim"),
+                                   f"{', '.join(c.prop for c in waits)}", style="dim"),
                               overflow="ellipsis", no_wrap=True)
         console.print()
     if details:
