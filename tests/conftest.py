@@ -21,12 +21,18 @@ from pathlib import Path
 
 import pytest
 
-from grader.contract import TASKS
-from grader.grading import Extra, load_batteries
-from grader.runner import RunOptions, run
-from grader.sandbox import Limits
-from grader.submission import locate
-from standin import InProcessPool
+# as `grader check` does: one thread per process for the numerical libraries. Two test
+# processes (pytest -n 2) that each let torch spin a thread per core slow each other
+# down many times over on two cores.
+for _var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+from grader.contract import TASKS  # noqa: E402
+from grader.grading import Extra, load_batteries  # noqa: E402
+from grader.runner import RunOptions, run  # noqa: E402
+from grader.sandbox import Limits  # noqa: E402
+from grader.submission import locate  # noqa: E402
+from standin import InProcessPool  # noqa: E402
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")

@@ -16,8 +16,9 @@ def _record(bank, name):
     return next(r for r in bank if r.name == name)
 
 
-def _checks(tmp_path, task, source):
-    report = grade(make_submission(tmp_path / "sub", overrides={task: source}), tasks=(task,))
+def _checks(tmp_path, task, source, functions=None):
+    report = grade(make_submission(tmp_path / "sub", overrides={task: source}), tasks=(task,),
+                   functions=functions)
     return {c.id: c for c in report.checks}
 
 
@@ -110,12 +111,14 @@ def test_no_message_cites_what_a_student_does_not_have():
 
 def test_the_evaluation_mode_gradient_is_named_in_the_backward_hint(tmp_path):
     c = _checks(tmp_path, "batchnorm",
-                _record(batchnorm.BROKEN, "backward_statistics_as_constants").source)
+                _record(batchnorm.BROKEN, "backward_statistics_as_constants").source,
+                functions=("batchnorm_backward",))
     check = c["batchnorm.batchnorm_backward.values"]
     assert check.mistake == "the batch statistics treated as constants"
     assert "treats the batch mean and variance as constants" in check.hint
-    one_path = _checks(tmp_path, "batchnorm",
-                       _record(batchnorm.BROKEN, "backward_without_variance_term").source)
+    one_path = _checks(tmp_path / "one", "batchnorm",
+                       _record(batchnorm.BROKEN, "backward_without_variance_term").source,
+                       functions=("batchnorm_backward",))
     assert "path through the batch variance" in (
         one_path["batchnorm.batchnorm_backward.values"].hint)
 
@@ -128,7 +131,7 @@ def test_a_rescaled_normal_is_told_its_scale_not_another_law(tmp_path):
             std = gain * 2.0 / max(1, fan_in + fan_out)  # the variance used as the std
             return std * rng.standard_normal(tuple(shape))
     '''
-    c = _checks(tmp_path, "initializers", source)
+    c = _checks(tmp_path, "initializers", source, functions=("xavier_normal",))
     assert c["initializers.xavier_normal.distribution"].hint.startswith(
         "The shape of the distribution is right but the scale is not")
     assert c["initializers.xavier_normal.variance"].mistake == (
