@@ -293,9 +293,14 @@ def run(submission: Submission, batteries: tuple[Battery, ...], options: RunOpti
     if options.jobs == 1:  # in this thread, one group after another
         done = [((b.task, f), one(b, f, c, s)) for b, f, c, s in todo]
     else:
-        with ThreadPoolExecutor(max_workers=options.jobs) as threads:
+        threads = ThreadPoolExecutor(max_workers=options.jobs)
+        try:
             futures = [((b.task, f), threads.submit(one, b, f, c, s)) for b, f, c, s in todo]
             done = [(key, future.result()) for key, future in futures]
+        except BaseException:  # Ctrl-C: do not wait for running groups; closing the pool
+            threads.shutdown(wait=False, cancel_futures=True)  # ends their workers
+            raise
+        threads.shutdown()
     order = {c.id: i for b in selected for i, c in enumerate(b.checks)}
     fresh: dict[tuple[str, str], list[CheckResult]] = {}
     for key, results in done:

@@ -4,6 +4,11 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -209,3 +214,43 @@ def test_a_zipped_submission_is_graded(tmp_path):
     out = run_cli("check", str(archive), "--task", "quiz", "--format", "json")
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout)["score"] == 15
+
+
+def _interrupt(tmp_path, *args) -> subprocess.CompletedProcess:
+    """Run ``python -m grader ARGS`` on a class whose frameworks.py hangs, then press Ctrl-C."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen([sys.executable, "-m", "grader", *args], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(8)  # well into grading: the hung import is being waited for
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    return subprocess.CompletedProcess(args, proc.returncode, out, err)
+
+
+def _hung(directory):
+    sub = make_submission(directory)
+    with open(sub / "frameworks.py", "a", encoding="utf-8") as fh:
+        fh.write("\nimport time\ntime.sleep(10 ** 6)\n")
+    return sub
+
+
+def test_ctrl_c_stops_a_check_with_exit_130(tmp_path):
+    sub = _hung(tmp_path / "sub")
+    out = _interrupt(tmp_path, "check", str(sub), "--no-cache", "--task", "frameworks")
+    assert out.returncode == 130, out.stderr
+    assert out.stderr.strip().endswith("grader: interrupted")
+    assert "Traceback" not in out.stderr
+
+
+def test_ctrl_c_stops_a_batch_with_exit_130_and_a_consistent_gradebook(tmp_path):
+    cls = tmp_path / "class"
+    _hung(cls / "ann")
+    _hung(cls / "bob")
+    out_dir = tmp_path / "out"
+    out = _interrupt(tmp_path, "batch", str(cls), "--output-dir", str(out_dir), "--task",
+                     "frameworks", "--jobs", "1")
+    assert out.returncode == 130, out.stderr
+    assert "run the same command again to finish" in out.stderr
+    rows = list(csv.DictReader(io.StringIO((out_dir / "gradebook.csv").read_text())))
+    assert rows == []  # nobody finished; the file is whole, with its header
+    assert "Traceback" not in out.stderr
