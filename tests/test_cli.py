@@ -219,8 +219,11 @@ def test_a_zipped_submission_is_graded(tmp_path):
 def _interrupt(tmp_path, *args) -> subprocess.CompletedProcess:
     """Run ``python -m grader ARGS`` on a class whose frameworks.py hangs, then press Ctrl-C."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    # as in a terminal: a test run started in the background (nohup, `&`) ignores SIGINT,
+    # and a child would inherit that
     proc = subprocess.Popen([sys.executable, "-m", "grader", *args], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     time.sleep(8)  # well into grading: the hung import is being waited for
     proc.send_signal(signal.SIGINT)
     out, err = proc.communicate(timeout=60)
