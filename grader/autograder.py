@@ -20,6 +20,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from grader.atomic import write_text
+
 __all__ = ["main", "find_submission"]
 
 
@@ -64,13 +66,6 @@ def _failure(output: str, started: float) -> dict:
     return {"score": 0.0, "execution_time": round(time.monotonic() - started, 1),
             "output": output, "output_format": "md", "visibility": "visible",
             "stdout_visibility": "hidden", "tests": []}
-
-
-def _write(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(json.dumps(data, indent=2, allow_nan=False) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
 
 
 def _grade(root: Path, config: dict, started: float) -> dict:
@@ -127,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
         data = _failure("**The autograder could not grade this submission** (an error of the "
                         f"grader, not of your code: {type(exc).__name__}). Your instructor has "
                         "been given the details; please tell them too.", started)
-    _write(results, data)
+    write_text(results, json.dumps(data, indent=2, allow_nan=False) + "\n")
     print(f"results written to {results}: score {data.get('score')}", file=sys.stderr)
     return 0
 

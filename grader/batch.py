@@ -35,6 +35,8 @@ import sys
 import time
 from pathlib import Path
 
+from grader.atomic import write_text
+
 __all__ = ["add_parser", "students", "submission_key", "write_class_files"]
 
 EXIT_OK, EXIT_SOME_NOT_GRADED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
@@ -125,17 +127,6 @@ def _shard(items: list, spec: str | None) -> list:
     return [s for i, s in enumerate(items) if i % n == k - 1]
 
 
-def _write(path: Path, text: str) -> None:
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
-
-
 def _roster(path: str | None) -> dict[str, dict]:
     if not path:
         return {}
@@ -169,11 +160,11 @@ def write_class_files(out: Path, outcomes: list, settings: dict) -> None:
     from grader import classbook, classpage
 
     tasks = tuple(settings["tasks"])
-    _write(out / "gradebook.csv", classbook.gradebook_csv(outcomes, tasks))
-    _write(out / "canvas.csv", classbook.canvas_csv(outcomes, settings["assignment"], tasks))
+    write_text(out / "gradebook.csv", classbook.gradebook_csv(outcomes, tasks))
+    write_text(out / "canvas.csv", classbook.canvas_csv(outcomes, settings["assignment"], tasks))
     found = classbook.items(outcomes)
-    _write(out / "items.csv", classbook.items_csv(found))
-    _write(out / "class.html", classpage.render(classbook.class_summary(outcomes, found),
+    write_text(out / "items.csv", classbook.items_csv(found))
+    write_text(out / "class.html", classpage.render(classbook.class_summary(outcomes, found),
                                                 settings))
 
 
@@ -185,15 +176,15 @@ def _store(out: Path, outcome, formats: tuple[str, ...]) -> None:
     folder = out / "students" / outcome.student
     if outcome.report is not None:
         report = report_from_dict(outcome.report)
-        _write(folder / "report.json", json.dumps(outcome.report, indent=2) + "\n")
-        _write(folder / "report.txt", render(report, "text"))
+        write_text(folder / "report.json", json.dumps(outcome.report, indent=2) + "\n")
+        write_text(folder / "report.txt", render(report, "text"))
         for fmt in formats:
             if fmt not in ("json", "text"):
-                _write(folder / FILES[fmt], render(report, fmt))
+                write_text(folder / FILES[fmt], render(report, fmt))
     else:
         (folder / "report.json").unlink(missing_ok=True)
-        _write(folder / "report.txt", f"{outcome.student}: {outcome.status}\n{outcome.message}\n")
-    _write(folder / "outcome.json", json.dumps(outcome.to_dict(), indent=2) + "\n")
+        write_text(folder / "report.txt", f"{outcome.student}: {outcome.status}\n{outcome.message}\n")
+    write_text(folder / "outcome.json", json.dumps(outcome.to_dict(), indent=2) + "\n")
 
 
 # -- the graders ------------------------------------------------------------------------------
@@ -438,7 +429,7 @@ def _run_batch(args: argparse.Namespace) -> int:
         raise UsageError(f"cannot write {args.output_dir}: {exc.strerror or exc}") from None
     roster = _roster(args.roster)
     settings = _settings(options, extra, args.assignment_name, args.roster)
-    _write(out / "batch.json", json.dumps({k: v for k, v in settings.items()
+    write_text(out / "batch.json", json.dumps({k: v for k, v in settings.items()
                                            if k != "grader"} | {"grader": settings["grader"]},
                                           indent=2) + "\n")
     previous = _load_outcomes(out, roster)
@@ -460,7 +451,7 @@ def _run_batch(args: argparse.Namespace) -> int:
         current = [o for n, o in sorted(outcomes.items()) if n in names]
         from grader import classbook
 
-        _write(out / "gradebook.csv", classbook.gradebook_csv(current, options.tasks))
+        write_text(out / "gradebook.csv", classbook.gradebook_csv(current, options.tasks))
 
     guard = integrity.snapshot()
     interrupted = False
@@ -534,7 +525,7 @@ def _run_merge(args: argparse.Namespace) -> int:
             dst = out / "students" / name
             if src.resolve() != dst.resolve():
                 shutil.copytree(src, dst, dirs_exist_ok=True)
-    _write(out / "batch.json", json.dumps(settings, indent=2) + "\n")
+    write_text(out / "batch.json", json.dumps(settings, indent=2) + "\n")
     outcomes = [merged[n] for n in sorted(merged)]
     write_class_files(out, outcomes, settings)
     print(f"grader: merged {len(outcomes)} students into {out}", file=sys.stderr)

@@ -10,6 +10,8 @@ import importlib
 import sys
 from pathlib import Path
 
+from grader.atomic import write_text
+
 __all__ = ["FORMATS", "FILES", "render", "emit", "write_plots"]
 
 #: format -> module of grader.reporters that renders it
@@ -35,17 +37,6 @@ def render(report, fmt: str, **options) -> str:
         return module.render(report, verbose=bool(options.get("verbose")))
     return module.render(report)
 
-
-def _write(path: Path, text: str) -> None:
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as fh:
-        fh.write(text)
-    os.chmod(tmp, 0o644)
-    os.replace(tmp, path)
 
 
 def write_plots(report, directory: str) -> list[Path]:
@@ -74,13 +65,13 @@ def emit(report, formats, output: str | None = None, output_dir: str | None = No
         if out.exists() and not out.is_dir():
             raise NotADirectoryError(20, "not a directory", str(out))
         for fmt in formats:
-            _write(out / FILES[fmt], render(report, fmt, verbose=verbose))
+            write_text(out / FILES[fmt], render(report, fmt, verbose=verbose))
         print(f"grader: {', '.join(FILES[f] for f in formats)} written to {out} "
               f"(score {report.score:g}/{report.max_score:g})", file=sys.stderr)
         return
     fmt = formats[0]
     if output:
-        _write(Path(output), render(report, fmt, verbose=verbose))
+        write_text(Path(output), render(report, fmt, verbose=verbose))
         print(f"grader: report written to {output} (score {report.score:g}/"
               f"{report.max_score:g})", file=sys.stderr)
     elif fmt == "text":

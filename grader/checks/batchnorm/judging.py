@@ -171,20 +171,23 @@ def _forward_scales(case: dict):
     return out_scale, mean_scale, var_scale
 
 
-def judge_forward(got, case: dict, expected, what: str, hint, rtol: float = RTOL) -> None:
-    """``got`` (the forward triple) against ``expected``; ``hint(name, got_triple)``."""
-    x = case["x"]
-    triple = forward_value(got, x.shape, what)
-    scales = _forward_scales(case)
+def _judge(names, triple, case: dict, expected, scales, what: str, hint, rtol: float) -> None:
+    """Each output against its expected value; the first that is off fails, with its hint."""
     context = describe_case(case)
-    for name, g, e, s in zip(("out", "new_running_mean", "new_running_var"), triple,
-                             expected, scales):
+    for name, g, e, s in zip(names, triple, expected, scales):
         try:
             close(g, e, s, rtol, f"{what}: {name}", context)
         except CheckFailed as failure:
             diagnosis = hint(name, triple, case)
             raise CheckFailed(failure.message, diagnosis.hint, failure.evidence,
                               diagnosis.mistake) from None
+
+
+def judge_forward(got, case: dict, expected, what: str, hint, rtol: float = RTOL) -> None:
+    """``got`` (the forward triple) against ``expected``; ``hint(name, got_triple)``."""
+    triple = forward_value(got, case["x"].shape, what)
+    _judge(("out", "new_running_mean", "new_running_var"), triple, case, expected,
+           _forward_scales(case), what, hint, rtol)
 
 
 def _backward_scales(case: dict):
@@ -201,14 +204,6 @@ def _backward_scales(case: dict):
 
 
 def judge_backward(got, case: dict, expected, what: str, hint, rtol: float = RTOL) -> None:
-    x = case["x"]
-    triple = backward_value(got, x.shape, what)
-    scales = _backward_scales(case)
-    context = describe_case(case)
-    for name, g, e, s in zip(("dx", "dgamma", "dbeta"), triple, expected, scales):
-        try:
-            close(g, e, s, rtol, f"{what}: {name}", context)
-        except CheckFailed as failure:
-            diagnosis = hint(name, triple, case)
-            raise CheckFailed(failure.message, diagnosis.hint, failure.evidence,
-                              diagnosis.mistake) from None
+    triple = backward_value(got, case["x"].shape, what)
+    _judge(("dx", "dgamma", "dbeta"), triple, case, expected, _backward_scales(case), what,
+           hint, rtol)
