@@ -1,6 +1,4 @@
 """``python -m grader``: the same as the ``grader`` command."""
-import sys
+from grader.cli import console
 
-from grader.cli import main
-
-sys.exit(main())
+console()

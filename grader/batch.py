@@ -188,7 +188,7 @@ def _store(out: Path, outcome, formats: tuple[str, ...]) -> None:
 
 
 # -- the graders ------------------------------------------------------------------------------
-def _grade_one(name: str, path: Path, options, extra, pool) -> dict:
+def _grade_one(name: str, path: Path, options, extra, pool, examples) -> dict:
     from grader.classbook import status_of
     from grader.grading import grade
     from grader.inputs import open_submission
@@ -197,7 +197,8 @@ def _grade_one(name: str, path: Path, options, extra, pool) -> dict:
     t0 = time.perf_counter()
     try:
         with open_submission(str(path)) as submission:
-            report = grade(submission, options, extra=extra, pool=pool).to_dict()
+            report = grade(submission, options, extra=extra, pool=pool,
+                           examples=examples).to_dict()
         report["submission"] = name
         return {"status": status_of(report), "report": report, "message": "",
                 "duration_s": time.perf_counter() - t0}
@@ -214,16 +215,20 @@ def _grade_one(name: str, path: Path, options, extra, pool) -> dict:
 
 
 def _grader_loop(read_fd: int, write_fd: int, pool, options, extra) -> None:
-    """A grader process: one student per line in, one result per line out."""
+    """A grader process: one student per line in, one result per line out; the examples
+    it draws for the first student are replayed for the next (``grader.examples``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from grader import sandbox
+    from grader.examples import Examples
 
     sandbox.die_with_parent()
     with os.fdopen(read_fd, "r", encoding="utf-8") as inp, \
             os.fdopen(write_fd, "w", encoding="utf-8", buffering=1) as outp:
+        examples = Examples()
         for line in inp:
             job = json.loads(line)
-            result = _grade_one(job["student"], Path(job["path"]), options, extra, pool)
+            result = _grade_one(job["student"], Path(job["path"]), options, extra, pool,
+                                examples)
             outp.write(json.dumps({"student": job["student"], **result}) + "\n")
 
 
@@ -340,10 +345,12 @@ def _grade_all(todo, pool, options, extra, jobs: int, student_timeout: float, fi
     """Grade ``todo`` with ``jobs`` forked graders (one after another where forking is
     not ours to do); ``finish(name, result)`` is called as each student is done."""
     from grader import sandbox
+    from grader.examples import Examples
 
     if not sandbox.CAN_FORK:
+        examples = Examples()
         for name, path, _ in todo:
-            finish(name, _grade_one(name, path, options, extra, pool))
+            finish(name, _grade_one(name, path, options, extra, pool, examples))
         return
     queue = list(todo)
     graders: list[_Grader] = []
@@ -453,6 +460,8 @@ def _run_batch(args: argparse.Namespace) -> int:
 
         write_text(out / "gradebook.csv", classbook.gradebook_csv(current, options.tasks))
 
+    integrity.compile_own()
+    sys.dont_write_bytecode = True  # so that any new bytecode below is someone else's
     guard = integrity.snapshot()
     interrupted = False
     if todo:

@@ -111,8 +111,12 @@ def cached_report(submission, options: RunOptions, cache) -> "object | None":
 
 
 def grade(submission, options: RunOptions, *, extra: Extra = Extra(), use_cache: bool = False,
-          progress: Callable = lambda r: None, on_total: Callable = lambda n: None, pool=None):
+          progress: Callable = lambda r: None, on_total: Callable = lambda n: None, pool=None,
+          examples=None):
     """Grade ``submission``; ``pool`` (kept by the caller) or a fresh one closed here.
+
+    ``examples`` (``grader.examples.Examples``), kept by a caller that grades
+    again, replays the property-based examples drawn by the earlier gradings.
 
     ``on_total`` is told how many checks will run, ``progress`` is given each result.
     A task whose functions are all in the cache loads no battery and starts no
@@ -146,7 +150,7 @@ def grade(submission, options: RunOptions, *, extra: Extra = Extra(), use_cache:
         for r in results:
             progress(r)
     try:
-        report = runner.run(submission, batteries, todo, pool, progress, cache)
+        report = runner.run(submission, batteries, todo, pool, progress, cache, examples)
     finally:
         if own:
             pool.close()

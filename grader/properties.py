@@ -2,31 +2,48 @@
 
 The examples are seeded from the check's own rng (itself a function of
 ``--seed`` and the check id): one seed always gives the same examples, two
-seeds two different sets. Nothing is stored (no example database) and
-nothing is printed. A failing property is shrunk to a small example and its
+seeds two different sets. No example database is used and nothing is
+printed; given an :class:`~grader.examples.Examples` store, the examples on
+which the property held are kept in memory and replayed for the next
+submission the same process grades (see ``grader.examples``). A failing
+property is shrunk to a small example and its
 :class:`~grader.check.CheckFailed` is raised; a problem of the student's code
 (NotImplementedError, timeout, crash) stops the search at once and is raised
 as it is, without shrinking.
 """
 from __future__ import annotations
 
+import copy
 from typing import Callable
 
 import numpy as np
 from hypothesis import HealthCheck, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 
+from grader.examples import Examples
 from grader.student import StudentProblem
 
 __all__ = ["for_all", "one_origin"]
 
 
 def for_all(strategy: st.SearchStrategy, prop: Callable[[object], None],
-            rng: np.random.Generator, max_examples: int = 60) -> None:
-    """Check ``prop(example)`` for examples drawn from ``strategy``, seeded from ``rng``."""
-    problems: list[StudentProblem] = []
+            rng: np.random.Generator, max_examples: int = 60,
+            examples: Examples | None = None) -> None:
+    """Check ``prop(example)`` for examples drawn from ``strategy``, seeded from ``rng``.
 
-    @seed(int(rng.integers(2**63 - 1)))
+    ``examples`` (optional) holds what earlier submissions drew with the same
+    seed: replayed first, and kept when this search draws afresh.
+    """
+    start = int(rng.integers(2**63 - 1))
+    key = (start, max_examples, repr(strategy))
+    drawn = examples.get(key) if examples is not None else None
+    failure = _failure_on(drawn, prop) if drawn is not None else None
+    if drawn is not None and failure is None:
+        return
+    problems: list[StudentProblem] = []
+    tried: list = []
+
+    @seed(start)
     @settings(database=None, max_examples=max_examples, deadline=None,
               verbosity=Verbosity.quiet, suppress_health_check=list(HealthCheck),
               print_blob=False, report_multiple_bugs=False, derandomize=False)
@@ -34,6 +51,8 @@ def for_all(strategy: st.SearchStrategy, prop: Callable[[object], None],
     def search(example):
         if problems:
             return
+        if examples is not None:
+            tried.append(copy.deepcopy(example))
         try:
             prop(example)
         except StudentProblem as problem:
@@ -42,6 +61,27 @@ def for_all(strategy: st.SearchStrategy, prop: Callable[[object], None],
     search()
     if problems:
         raise problems[0]
+    if failure is not None:  # a function whose answers change from call to call
+        raise failure
+    if examples is not None:
+        examples.keep(key, tuple(tried))
+
+
+def _failure_on(drawn: tuple, prop: Callable[[object], None]) -> Exception | None:
+    """The first failure of ``prop`` on the examples of ``drawn``, tried in order.
+
+    A problem of the student's code is raised as under hypothesis (which stops
+    at the same example); any other failure is returned, for the caller's
+    search to reach again and shrink.
+    """
+    for example in drawn:
+        try:
+            prop(copy.deepcopy(example))
+        except StudentProblem:
+            raise
+        except Exception as failure:  # noqa: BLE001 - searched again by hypothesis
+            return failure
+    return None
 
 
 def one_origin(prop: Callable[[object], None]) -> Callable[[object], None]:

@@ -35,7 +35,7 @@ dependencies = [
 ]
 
 [project.scripts]
-grader = "grader.cli:main"
+grader = "grader.cli:console"
 
 [tool.setuptools.packages.find]
 include = ["grader*"]

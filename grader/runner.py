@@ -188,35 +188,46 @@ def _run_one(check: Check, student: StudentFunction, units: int, seed: int) -> C
     return _result(check, units, "passed", message or "", output=student.captured())
 
 
-def _run_group(submission: Submission, battery: Battery, function: str, checks: list[Check],
-               units: dict[str, int], options: RunOptions, pool, memo: _ImportMemo,
-               progress: Callable[[CheckResult], None], strikes: list) -> list[CheckResult]:
-    """The checks of one function in one worker; ``strikes`` (timeouts and crashes of the
-    function) are shared with the function's other group."""
-    results: list[CheckResult] = []
+def _run_group(submission: Submission, battery: Battery,
+               members: list[tuple[str, list[Check], list]], units: dict[str, int],
+               options: RunOptions, pool, memo: _ImportMemo,
+               progress: Callable[[CheckResult], None],
+               examples=None) -> dict[str, list[CheckResult]]:
+    """The checks of ``members`` (function, its checks, its strikes) in one worker.
+
+    A group is one function, or the functions whose checks all read one attribute
+    of the module (the quiz's questions): nothing of the student's runs between
+    their checks but reading it. ``strikes`` (timeouts and crashes of a function)
+    are shared with the function's other group.
+    """
+    results: dict[str, list[CheckResult]] = {f: [] for f, _, _ in members}
+
+    def done(function: str, res: CheckResult) -> None:
+        results[function].append(res)
+        progress(res)
+
     runnable = []
-    for check in checks:
-        missing = [f for f in check.requires if not _available(f)]
-        if missing:
-            res = _result(check, units[check.id], "skipped",
-                          f"{' and '.join(missing)} is not installed, so this check cannot run",
-                          "Install the course environment (see the README).")
-            results.append(res)
-            progress(res)
-        else:
-            runnable.append(check)
+    for function, checks, strikes in members:
+        for check in checks:
+            missing = [f for f in check.requires if not _available(f)]
+            if missing:
+                done(function, _result(
+                    check, units[check.id], "skipped",
+                    f"{' and '.join(missing)} is not installed, so this check cannot run",
+                    "Install the course environment (see the README)."))
+            else:
+                runnable.append((function, check, strikes))
     if not runnable:
         return results
     task = battery.task
     if not submission.has_module(task):
-        for check in runnable:
-            res = _result(check, units[check.id], "error", submission.missing_message(task),
-                          submission.missing_hint(task))
-            results.append(res)
-            progress(res)
+        for function, check, _ in runnable:
+            done(function, _result(check, units[check.id], "error",
+                                   submission.missing_message(task),
+                                   submission.missing_hint(task)))
         return results
     limits = _limits(battery, options.limits)
-    worker = pool.worker(submission, battery, function, limits)
+    worker = pool.worker(submission, battery, members[0][0], limits)
     try:
         try:
             memo.start(worker)
@@ -224,10 +235,14 @@ def _run_group(submission: Submission, battery: Battery, function: str, checks: 
         except StudentProblem as problem:
             startup_problem = problem
         shared: dict = {}  # what its checks draw through it, for the next check
-        gate = _Gate(battery.gates.get(function), function, worker, options.seed,
-                     _timeout(runnable[0], limits), strikes)
-        for check in runnable:
+        gates: dict[str, _Gate] = {}
+        for function, check, strikes in runnable:  # at the limit of the function's first check
+            if function not in gates:
+                gates[function] = _Gate(battery.gates.get(function), function, worker,
+                                        options.seed, _timeout(check, limits), strikes)
+        for function, check, strikes in runnable:
             t0 = time.perf_counter()
+            gate = gates[function]
             if startup_problem is not None:
                 res = _result(check, units[check.id], startup_problem.status,
                               startup_problem.message, startup_problem.hint)
@@ -237,22 +252,35 @@ def _run_group(submission: Submission, battery: Battery, function: str, checks: 
                 student = StudentFunction(function, worker,
                                           call_timeout_s=_timeout(check, limits),
                                           _strikes=strikes, shared=shared,
-                                          framework=pool.framework)
+                                          framework=pool.framework, examples=examples)
                 res = _run_one(check, student, units[check.id], options.seed)
-            res = dataclasses.replace(res, duration_s=time.perf_counter() - t0)
-            results.append(res)
-            progress(res)
+            done(function, dataclasses.replace(res, duration_s=time.perf_counter() - t0))
     finally:
         worker.close()
     return results
 
 
+def _join(groups: list, battery: Battery, function: str, checks: list[Check],
+          strikes: list) -> None:
+    """Add ``function``'s checks to ``groups``: to the last group when that group's
+    functions read the same attribute of the module (one worker serves them all)."""
+    if groups:
+        last, members = groups[-1]
+        if last is battery and battery.target(members[0][0]) == battery.target(function):
+            members.append((function, checks, strikes))
+            return
+    groups.append((battery, [(function, checks, strikes)]))
+
+
 def run(submission: Submission, batteries: tuple[Battery, ...], options: RunOptions, pool,
-        progress: Callable[[CheckResult], None] = lambda r: None, cache=None) -> Report:
+        progress: Callable[[CheckResult], None] = lambda r: None, cache=None,
+        examples=None) -> Report:
     """Grade ``submission`` with the batteries of ``options.tasks``.
 
     ``pool`` makes the workers (``grader.workers``); ``cache`` (optional,
-    ``grader.cache``) holds earlier results of unchanged functions.
+    ``grader.cache``) holds earlier results of unchanged functions;
+    ``examples`` (optional, ``grader.examples``) what earlier gradings of this
+    process drew.
     """
     t0 = time.perf_counter()
     selected = [dataclasses.replace(b, checks=tuple(c for c in b.checks if options.figures
@@ -283,28 +311,29 @@ def run(submission: Submission, batteries: tuple[Battery, ...], options: RunOpti
         then = [c for c in checks if "tensorflow" in c.requires]
         for part, where in ((now, early), (then, late)):
             if part:
-                where.append((battery, function, part, strikes))
+                _join(where, battery, function, part, strikes)
     todo = early + late
 
-    def one(b, f, checks, strikes):
-        return _run_group(submission, b, f, checks, units, options, pool, memo, progress,
-                          strikes)
+    def one(b, members):
+        return _run_group(submission, b, members, units, options, pool, memo, progress,
+                          examples)
 
     if options.jobs == 1:  # in this thread, one group after another
-        done = [((b.task, f), one(b, f, c, s)) for b, f, c, s in todo]
+        done = [(b, one(b, members)) for b, members in todo]
     else:
         threads = ThreadPoolExecutor(max_workers=options.jobs)
         try:
-            futures = [((b.task, f), threads.submit(one, b, f, c, s)) for b, f, c, s in todo]
-            done = [(key, future.result()) for key, future in futures]
+            futures = [(b, threads.submit(one, b, members)) for b, members in todo]
+            done = [(b, future.result()) for b, future in futures]
         except BaseException:  # Ctrl-C: do not wait for running groups; closing the pool
             threads.shutdown(wait=False, cancel_futures=True)  # ends their workers
             raise
         threads.shutdown()
     order = {c.id: i for b in selected for i, c in enumerate(b.checks)}
     fresh: dict[tuple[str, str], list[CheckResult]] = {}
-    for key, results in done:
-        fresh.setdefault(key, []).extend(results)
+    for battery, by_function in done:
+        for function, results in by_function.items():
+            fresh.setdefault((battery.task, function), []).extend(results)
     for (task, function), results in fresh.items():
         results.sort(key=lambda r: order[r.id])
         by_group[(task, function)] = results

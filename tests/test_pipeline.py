@@ -17,7 +17,7 @@ import sysconfig
 from pathlib import Path
 
 from banks import batchnorm, diagnostics, frameworks, initializers
-from conftest import REFERENCE, ROOT, STUBS, grade, make_submission
+from conftest import ROOT, STUBS, grade, make_submission
 
 
 def _record(bank, name):

@@ -35,7 +35,8 @@ def _values(training: bool):
             judge_forward(student(**case), case, oracle.batchnorm_forward(**case),
                           "batchnorm_forward", _hint())
         for ndim in NDIMS:  # (N, C), (N, C, L) and (N, C, H, W), each covered
-            for_all(forward_cases(ndim, training=training), prop, rng, max_examples=17)
+            for_all(forward_cases(ndim, training=training), prop, rng, max_examples=17,
+                    examples=student.examples)
         return ""
     return run
 
@@ -60,7 +61,8 @@ def _torch_parity(student, rng) -> str:
                       _hint("PyTorch feeds the unbiased batch variance (times m/(m-1)) to the "
                             "running variance."))
     for ndim in NDIMS:
-        for_all(forward_cases(ndim, unbiased=True), prop, rng, max_examples=10)
+        for_all(forward_cases(ndim, unbiased=True), prop, rng, max_examples=10,
+                examples=student.examples)
     return ""
 
 

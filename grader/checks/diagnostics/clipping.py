@@ -105,7 +105,7 @@ def _cb_values(student, rng) -> str:
         _judge(student(grads, max_norm), grads, max_norm,
                oracle.clip_by_global_norm(grads, max_norm), CLIP_RTOL,
                "clip_by_global_norm (compared with torch.nn.utils.clip_grad_norm_, float64)")
-    for_all(_clip_cases(), prop, rng, max_examples=40)
+    for_all(_clip_cases(), prop, rng, max_examples=40, examples=student.examples)
     return ""
 
 

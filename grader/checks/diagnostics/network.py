@@ -56,10 +56,11 @@ def _mlp_cases(draw, activation: str):
     return weights, x, activation
 
 
-def _for_each_activation(prop, rng, examples_each: int) -> None:
+def _for_each_activation(prop, rng, examples_each: int, examples) -> None:
     """Run ``prop`` on generated networks of every activation (each one is covered)."""
     for activation in ACTIVATIONS:
-        for_all(_mlp_cases(activation), prop, rng, max_examples=examples_each)
+        for_all(_mlp_cases(activation), prop, rng, max_examples=examples_each,
+                examples=examples)
 
 
 def _context(weights, x, activation) -> str:
@@ -114,7 +115,7 @@ def _mg_values(student, rng) -> str:
                     oracle.mlp_gradient_norms(weights, x, activation),
                     _context(weights, x, activation),
                     what="mlp_gradient_norms (compared with torch autograd, float64)")
-    _for_each_activation(prop, rng, examples_each=12)
+    _for_each_activation(prop, rng, examples_each=12, examples=student.examples)
     return ""
 
 
@@ -267,7 +268,7 @@ def _as_values(student, rng) -> str:
         _judge_stats(student(weights, x, activation),
                      oracle.activation_stats(weights, x, activation),
                      _context(weights, x, activation))
-    _for_each_activation(prop, rng, examples_each=12)
+    _for_each_activation(prop, rng, examples_each=12, examples=student.examples)
     return ""
 
 

@@ -348,7 +348,8 @@ def _shape_dtype(function: str, student, rng) -> str:
         _check_valid(function, student, shape, {"layout": layout}, _seed(rng))
     _check_valid(function, student, (8, 4), {}, None)  # rng=None: a fresh default_rng()
     for_all(_valid_call(function),
-            one_origin(lambda ex: _check_valid(function, student, *ex)), rng, max_examples=50)
+            one_origin(lambda ex: _check_valid(function, student, *ex)), rng, max_examples=50,
+            examples=student.examples)
     return ""
 
 
@@ -398,7 +399,8 @@ def _invalid_input(function: str, student, rng) -> str:
         if problem:
             raise CheckFailed(problem, _invalid_hint(function))
     torch = DEFAULTS[function]["layout"] == "torch"
-    for_all(bad_shape(2 if torch else 1), one_origin(prop), rng, max_examples=30)
+    for_all(bad_shape(2 if torch else 1), one_origin(prop), rng, max_examples=30,
+            examples=student.examples)
     return ""
 
 

@@ -1,0 +1,126 @@
+"""Replayed examples (``grader.examples``): a grade is the same as when hypothesis draws.
+
+A grader process that grades again (the batch's graders, ``grader watch``)
+replays the examples it drew before instead of asking hypothesis again. These
+tests show that a replay gives exactly the report a fresh search gives, for
+the reference and for a broken implementation of every function that has
+property-based checks, and that a function cannot pass a replay by changing
+its answers from call to call.
+"""
+from __future__ import annotations
+
+import pytest
+from hypothesis import strategies as st
+
+from banks import batchnorm, diagnostics, initializers
+from conftest import REFERENCE, grade, make_submission
+from grader.check import CheckFailed
+from grader.examples import Examples
+from grader.properties import for_all
+from grader.runner import check_rng
+from grader.student import StudentTimeout
+
+NUMPY_TASKS = ("initializers", "batchnorm", "diagnostics")
+#: one broken record of every function of the NumPy tasks
+SAMPLE = list({(t, r.function): (t, r) for t, bank in
+               (("initializers", initializers.BROKEN), ("batchnorm", batchnorm.BROKEN),
+                ("diagnostics", diagnostics.BROKEN)) for r in reversed(bank)}.values())
+
+
+def _seen(report) -> list[tuple]:
+    return [(c.id, c.status, c.units, c.message, c.hint, c.evidence, c.mistake)
+            for c in report.checks]
+
+
+@pytest.fixture(scope="module")
+def drawn():
+    """The examples drawn while grading the reference's NumPy tasks."""
+    examples = Examples()
+    first = grade(REFERENCE, tasks=NUMPY_TASKS, examples=examples)
+    assert len(examples) > 0
+    return examples, first
+
+
+def test_the_reference_replayed_gets_the_same_report(drawn):
+    examples, first = drawn
+    kept = len(examples)
+    again = grade(REFERENCE, tasks=NUMPY_TASKS, examples=examples)
+    assert _seen(again) == _seen(first)
+    assert len(examples) == kept  # nothing drawn afresh
+    assert {c.status for c in again.checks} == {"passed"}
+
+
+@pytest.mark.parametrize("task, record", SAMPLE, ids=[f"{t}-{r.name}" for t, r in SAMPLE])
+def test_a_broken_function_replayed_gets_the_same_report(tmp_path, drawn, task, record):
+    examples, _ = drawn
+    sub = make_submission(tmp_path / "sub", overrides={task: record.source})
+    fresh = grade(sub, tasks=(task,), functions=(record.function,))
+    replayed = grade(sub, tasks=(task,), functions=(record.function,), examples=examples)
+    assert _seen(replayed) == _seen(fresh)
+    assert any(c.status == "failed" for c in replayed.checks)
+
+
+def test_another_seed_draws_its_own_examples(drawn):
+    examples, _ = drawn
+    kept = len(examples)
+    report = grade(REFERENCE, tasks=("diagnostics",), seed=5, functions=("diagnose",),
+                   examples=examples)
+    assert len(examples) > kept
+    assert _seen(report) == _seen(grade(REFERENCE, tasks=("diagnostics",), seed=5,
+                                        functions=("diagnose",)))
+
+
+def _search(prop, examples, max_examples=30):
+    for_all(st.lists(st.integers(-100, 100), max_size=5), prop, check_rng(0, "t.f.p"),
+            max_examples=max_examples, examples=examples)
+
+
+def test_a_replay_tries_the_examples_hypothesis_drew_in_its_order():
+    examples = Examples()
+    first, second = [], []
+    _search(first.append, examples)
+    _search(second.append, examples)
+    assert len(first) == 30 and second == first
+
+
+def test_a_failure_in_a_replay_is_searched_again_and_shrunk():
+    examples = Examples()
+    _search(lambda xs: None, examples)
+
+    def prop(xs):
+        if sum(xs) > 50:
+            raise CheckFailed(f"sum of {xs} too large")
+    with pytest.raises(CheckFailed) as fresh:
+        _search(prop, None)
+    with pytest.raises(CheckFailed) as replayed:
+        _search(prop, examples)
+    assert replayed.value.message == fresh.value.message
+
+
+def test_answers_that_change_between_calls_do_not_pass_a_replay():
+    """Wrong on one call of the replay only: the search after it finds nothing, the
+    replay's failure stands."""
+    examples = Examples()
+    _search(lambda xs: None, examples)
+    calls = []
+
+    def prop(xs):
+        calls.append(xs)
+        if len(calls) == 7:
+            raise CheckFailed("wrong on the seventh call")
+    with pytest.raises(CheckFailed, match="seventh"):
+        _search(prop, examples)
+
+
+def test_a_problem_of_the_student_code_stops_a_replay_at_once():
+    examples = Examples()
+    _search(lambda xs: None, examples)
+    calls = []
+
+    def prop(xs):
+        calls.append(xs)
+        if len(calls) == 3:
+            raise StudentTimeout("took too long")
+    with pytest.raises(StudentTimeout):
+        _search(prop, examples)
+    assert len(calls) == 3
