@@ -257,3 +257,15 @@ def test_ctrl_c_stops_a_batch_with_exit_130_and_a_consistent_gradebook(tmp_path)
     rows = list(csv.DictReader(io.StringIO((out_dir / "gradebook.csv").read_text())))
     assert rows == []  # nobody finished; the file is whole, with its header
     assert "Traceback" not in out.stderr
+
+
+def test_the_program_runs_exit_handlers_and_keeps_its_exit_code():
+    """The ``grader`` program skips the interpreter's teardown, not the exit handlers."""
+    code = ("import atexit, sys; from grader.cli import console; "
+            "atexit.register(lambda: print('exit handler ran', flush=True)); "
+            "sys.argv = ['grader', 'check', 'no/such/folder']; console()")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
+    assert proc.returncode == 2, proc.stderr
+    assert proc.stdout.strip() == "exit handler ran"
+    assert "no such file or directory" in proc.stderr

@@ -153,3 +153,29 @@ def test_numpy_only_parsing_is_safe_in_threads():
 
 def test_stubs_are_the_shipped_assignment():
     assert (STUBS / "initializers.py").is_file()
+
+
+def test_the_quiz_questions_share_one_worker_and_functions_each_have_their_own():
+    """The quiz's questions all read ANSWERS: one worker serves them; a function's checks
+    never share a worker with another function's."""
+    from grader.runner import RunOptions, run
+    from grader.submission import locate
+    from standin import InProcessPool
+
+    class Counting(InProcessPool):
+        def __init__(self) -> None:
+            self.made: list[tuple[str, str]] = []
+
+        def worker(self, submission, battery, function, limits):
+            self.made.append((battery.task, function))
+            return super().worker(submission, battery, function, limits)
+
+    pool = Counting()
+    tasks = ("quiz", "diagnostics")
+    report = run(locate(str(REFERENCE)), load_batteries(tasks),
+                 RunOptions(tasks=tasks, jobs=1), pool)
+    assert report.score == 15 + task_points("diagnostics")
+    assert [f for t, f in pool.made if t == "quiz"] == ["q1"]
+    diagnostics = [f for t, f in pool.made if t == "diagnostics"]
+    assert set(diagnostics) == set(POINTS["diagnostics"])
+    assert len(diagnostics) == len(POINTS["diagnostics"]) + 1  # clipping's TF parity apart
