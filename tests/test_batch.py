@@ -219,3 +219,30 @@ def test_batch_bad_input_exits_2(tmp_path):
     assert out.returncode == 2 and "cannot write" in out.stderr
     out = run_cli("merge", str(tmp_path), "--output-dir", str(tmp_path / "m"))
     assert out.returncode == 2 and "not the output of grader batch" in out.stderr
+
+
+def test_a_student_graded_after_another_gets_the_report_of_a_check(tmp_path):
+    """One grader grades both students: the second replays the examples the first drew
+    (``grader.examples``), and its report is the one ``grader check`` gives."""
+    cls = tmp_path / "class"
+    make_submission(cls / "a_first")
+    make_submission(cls / "b_second", overrides={"diagnostics": (
+        "def clip_by_global_norm(grads, max_norm):\n"
+        "    norm = float(sum((g ** 2).sum() for g in grads)) ** 0.5\n"
+        "    return [g.copy() for g in grads], norm\n")})  # never clips
+    out = tmp_path / "out"
+    proc = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "diagnostics",
+                   "--jobs", "1", timeout=600)
+    assert proc.returncode == 0, proc.stderr
+
+    def seen(report: dict) -> list[tuple]:
+        return [(c["id"], c["status"], c["score"], c["message"], c["hint"], c["evidence"])
+                for task in report["tasks"] for c in task["checks"]]
+    for name in ("a_first", "b_second"):
+        check = run_cli("check", str(cls / name), "--task", "diagnostics", "--no-cache",
+                        "--format", "json", "--quiet", timeout=600)
+        assert check.returncode == 0, check.stderr
+        batch = json.loads((out / "students" / name / "report.json").read_text())
+        assert seen(batch) == seen(json.loads(check.stdout)), name
+    assert _rows(out / "gradebook.csv")["b_second"]["diagnostics"] != \
+        _rows(out / "gradebook.csv")["a_first"]["diagnostics"]
