@@ -7,6 +7,11 @@ grading a class with a shell loop costs. The ratio is the batch's wall time
 over the cold runs' (scaled to all students when ``--cold`` is smaller, which
 the output says). Goal: at most 1/8.
 
+It also prints the batch's steady state: the median time a grader spends on
+one student (its first student draws the property-based examples the next
+ones replay, and the batch's start imports the libraries once) over the
+number of graders, against one cold check: what each further student costs.
+
 Run: ``python -m bench batch [--students 20] [--cold 20] [--jobs 2]``.
 """
 from __future__ import annotations
@@ -15,6 +20,7 @@ import argparse
 import csv
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -65,6 +71,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{cold_total:7.1f} s ({cold_total / args.students:.2f} s each){scaled}")
     print(f"ratio batch / cold: {batch / cold_total:.3f} = 1/{cold_total / batch:.1f} "
           f"(goal: at most 1/8); {os.cpu_count()} cores")
+    each = statistics.median(float(r["duration_s"]) for r in rows) / args.jobs
+    print(f"steady state: {each:.2f} s per further student (median per grader / {args.jobs} "
+          f"graders) = 1/{cold_total / args.students / each:.1f} of a cold check")
     return 0
 
 
