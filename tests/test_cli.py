@@ -149,7 +149,7 @@ def test_an_internal_error_exits_3_and_says_what_was_graded(tmp_path):
 def test_an_integrity_violation_exits_3(tmp_path):
     """A file of the grader written while grading (here by an instructor's check, in the
     grader's own process) makes the grade untrustworthy."""
-    planted = ROOT / "grader" / "planted_by_a_test.py"
+    planted = ROOT / "grader" / "planted_by_a_test.txt"
     extra = tmp_path / "writer.py"
     extra.write_text(
         "from pathlib import Path\n"
@@ -163,7 +163,7 @@ def test_an_integrity_violation_exits_3(tmp_path):
     finally:
         planted.unlink(missing_ok=True)
     assert out.returncode == 3, out.stderr
-    assert "INTEGRITY VIOLATION" in out.stderr and "planted_by_a_test.py" in out.stderr
+    assert "INTEGRITY VIOLATION" in out.stderr and "planted_by_a_test.txt" in out.stderr
 
 
 def test_text_report_names_functions_and_score():
