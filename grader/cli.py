@@ -322,26 +322,27 @@ def main(argv: list[str] | None = None) -> int:
 def console() -> None:
     """The ``grader`` program: :func:`main`, then an exit that skips the interpreter's
     teardown (torch and scipy take half a second to finalise after every report is
-    written); exit handlers (temporary directories, logging) still run first."""
+    written); exit handlers (temporary directories, logging) still run first. Under a
+    profiler or a coverage tool the exit is the normal one, so that they write their data."""
     import atexit
 
-    code = EXIT_INTERNAL
     try:
         code = main()
     except SystemExit as exc:
         code = exc.code if isinstance(exc.code, int) else int(exc.code is not None)
     except KeyboardInterrupt:
         code = EXIT_INTERRUPTED
+    if sys.gettrace() is not None or sys.getprofile() is not None:
+        sys.exit(code)
+    try:
+        atexit._run_exitfuncs()
     finally:
-        try:
-            atexit._run_exitfuncs()
-        finally:
-            for stream in (sys.stdout, sys.stderr):
-                try:
-                    stream.flush()
-                except (OSError, ValueError):
-                    pass
-            os._exit(code)
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
 
 
 if __name__ == "__main__":
