@@ -3,7 +3,8 @@
 Studies: ``speed`` (the student's loop, ratios against baselines measured in
 the same run), ``initializers`` (false-failure rates and power of the
 initializer checks), ``batch`` (a class through ``grader batch`` against one
-check per student). Default: all.
+check per student), ``workers`` (where a batch grader's time per student
+goes). Default: all.
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import importlib
 import sys
 
 STUDIES = {"initializers": "bench.initializer_design", "speed": "bench.speed",
-           "batch": "bench.batch"}
+           "batch": "bench.batch", "workers": "bench.workers"}
 
 
 def main(argv: list[str]) -> int:

@@ -1,0 +1,174 @@
+"""Where a batch's time per student goes: the grader, the workers, their round trips.
+
+A batch grader keeps its warm servers and its replayed examples from one
+student to the next (``grader batch``). This study grades the reference
+``--students`` times (5 by default) in one process the same way and reports,
+for each further student (the first draws the examples and imports the
+libraries):
+
+* the wall time, the CPU time of the whole machine (``/proc/stat``) and that
+  of the grader process, and how many workers it started;
+* what one worker costs (start, import of the module, exit; wall and machine
+  CPU), against the baseline of one ``fork`` and exit of this same process;
+* what one call costs across the wire (a trivial function), against calling
+  the same function in this process.
+
+Linux only (warm servers, ``/proc/stat``). Run:
+``python -m bench workers [--students 5] [--workers 30] [--calls 500]``.
+"""
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+__all__ = ["main"]
+
+ROOT = Path(__file__).resolve().parent.parent
+TASKS = ("initializers", "batchnorm", "diagnostics", "frameworks", "quiz")
+
+
+def _machine_cpu() -> float:
+    """CPU seconds every core has spent busy since boot."""
+    with open("/proc/stat", encoding="ascii") as fh:
+        ticks = [int(v) for v in fh.readline().split()[1:]]
+    busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
+def _own_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+class _Counting:
+    """A worker pool that counts the workers it starts (delegates everything else)."""
+
+    def __init__(self, pool) -> None:
+        self.pool = pool
+        self.started = 0
+
+    def worker(self, *args, **kwargs):
+        self.started += 1
+        return self.pool.worker(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self.pool, name)
+
+
+def _students(pool, n: int) -> list[tuple[float, float, float, int]]:
+    from grader.examples import Examples
+    from grader.grading import grade
+    from grader.runner import RunOptions
+    from grader.submission import locate
+
+    counting, examples, rows = _Counting(pool), Examples(), []
+    submission = locate(str(ROOT / "reference"))
+    for _ in range(n):
+        counting.started = 0
+        t0, m0, c0 = time.perf_counter(), _machine_cpu(), _own_cpu()
+        report = grade(submission, RunOptions(seed=0, tasks=TASKS, jobs=2), pool=counting,
+                       examples=examples)
+        rows.append((time.perf_counter() - t0, _machine_cpu() - m0, _own_cpu() - c0,
+                     counting.started))
+        if report.units != report.max_units:
+            raise SystemExit(f"the reference scored {report.score} / {report.max_score}")
+    return rows
+
+
+def _fork_baseline(n: int) -> tuple[float, float]:
+    t0, m0 = time.perf_counter(), _machine_cpu()
+    for _ in range(n):
+        pid = os.fork()
+        if pid == 0:
+            os._exit(0)
+        os.waitpid(pid, 0)
+    return (time.perf_counter() - t0) / n, (_machine_cpu() - m0) / n
+
+
+def _worker_cost(pool, battery, n: int) -> tuple[float, float]:
+    from grader import sandbox
+    from grader.runner import _limits
+    from grader.submission import locate
+
+    submission, limits = locate(str(ROOT / "reference")), _limits(battery, sandbox.Limits())
+    function = battery.checks[0].id.split(".")[1]
+    t0, m0 = time.perf_counter(), _machine_cpu()
+    for _ in range(n):
+        worker = pool.worker(submission, battery, function, limits)
+        worker.start()
+        worker.close()
+    return (time.perf_counter() - t0) / n, (_machine_cpu() - m0) / n
+
+
+def _call_cost(pool, battery, n: int) -> tuple[float, float]:
+    import importlib
+
+    from grader import sandbox
+    from grader.runner import _limits
+    from grader.student import StudentFunction
+    from grader.submission import locate
+
+    submission, limits = locate(str(ROOT / "reference")), _limits(battery, sandbox.Limits())
+    worker = pool.worker(submission, battery, "calculate_gain", limits)
+    worker.start()
+    try:
+        remote = StudentFunction("calculate_gain", worker)
+        t0 = time.perf_counter()
+        for _ in range(n):
+            remote("relu")
+        across = (time.perf_counter() - t0) / n
+    finally:
+        worker.close()
+    local = importlib.import_module("grader.oracles.initializers").calculate_gain
+    t0 = time.perf_counter()
+    for _ in range(n):
+        local("relu")
+    return across, (time.perf_counter() - t0) / n
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench workers")
+    parser.add_argument("--students", type=int, default=5)
+    parser.add_argument("--workers", type=int, default=30)
+    parser.add_argument("--calls", type=int, default=500)
+    args = parser.parse_args(argv)
+    if not sys.platform.startswith("linux"):
+        print("bench workers: Linux only (warm servers, /proc/stat)", file=sys.stderr)
+        return 2
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    sys.path.insert(0, str(ROOT))
+    from grader.grading import load_batteries, open_workers
+
+    batteries = load_batteries(TASKS)
+    pool = open_workers(batteries)
+    try:
+        rows = _students(pool, max(2, args.students))[1:]
+        by_task = {b.task: b for b in batteries}
+        fork_wall, fork_cpu = _fork_baseline(args.workers)
+        warm_wall, warm_cpu = _worker_cost(pool, by_task["initializers"], args.workers)
+        tf_wall, tf_cpu = _worker_cost(pool, by_task["frameworks"], args.workers)
+        across, local = _call_cost(pool, by_task["initializers"], args.calls)
+    finally:
+        pool.close()
+    wall, machine, own = (statistics.median(r[i] for r in rows) for i in range(3))
+    started = statistics.median(r[3] for r in rows)
+    print(f"a further student (median of {len(rows)}): {wall:.2f} s wall, {machine:.2f} CPU-s "
+          f"on the machine, {own:.2f} CPU-s in the grader, {started:g} workers")
+    print(f"one worker of the NumPy tasks' server : {warm_wall * 1e3:6.1f} ms wall, "
+          f"{warm_cpu * 1e3:6.1f} ms CPU = {warm_cpu / fork_cpu:.1f} x the baseline")
+    print(f"one worker of the frameworks' server  : {tf_wall * 1e3:6.1f} ms wall, "
+          f"{tf_cpu * 1e3:6.1f} ms CPU = {tf_cpu / fork_cpu:.1f} x the baseline")
+    print(f"baseline: fork and exit of the grader : {fork_wall * 1e3:6.1f} ms wall, "
+          f"{fork_cpu * 1e3:6.1f} ms CPU")
+    print(f"one call across the wire              : {across * 1e6:6.0f} us, "
+          f"{across / local:.0f} x calling it in the grader ({local * 1e6:.1f} us)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
