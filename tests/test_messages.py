@@ -136,3 +136,26 @@ def test_a_rescaled_normal_is_told_its_scale_not_another_law(tmp_path):
         "The shape of the distribution is right but the scale is not")
     assert c["initializers.xavier_normal.variance"].mistake == (
         "the variance used as the standard deviation")
+
+
+def test_a_capitalised_verdict_is_named_as_spelling_not_as_a_missed_explosion(tmp_path):
+    c = _checks(tmp_path, "diagnostics",
+                _record(diagnostics.BROKEN, "dg_capitalised_verdicts").source,
+                functions=("diagnose",))
+    special = c["diagnostics.diagnose.special_cases"]
+    assert special.message == ("diagnose([inf, 1]) should be 'exploding' (a norm that is not "
+                               "finite); got the str 'Exploding'")
+    assert special.hint == ("Right verdict, wrong spelling: return exactly one of the lowercase "
+                            "strings 'vanishing', 'exploding', 'healthy', here 'exploding'.")
+    assert special.mistake == "verdict not spelled as a lowercase label"
+    assert c["diagnostics.diagnose.boundaries"].mistake == (
+        "verdict not spelled as a lowercase label")
+
+
+def test_a_nan_read_as_healthy_is_named_a_missed_explosion(tmp_path):
+    c = _checks(tmp_path, "diagnostics",
+                _record(diagnostics.BROKEN, "dg_nan_not_exploding").source,
+                functions=("diagnose",))
+    special = c["diagnostics.diagnose.special_cases"]
+    assert special.mistake == "non-finite norms not read as exploding"
+    assert special.hint == "A norm that is inf or NaN means the gradient exploded: check that first."

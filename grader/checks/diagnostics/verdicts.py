@@ -38,13 +38,23 @@ _HINT = ("In order: non-finite -> 'exploding'; first == 0 -> 'vanishing'; last =
          "r < 1/ratio -> 'vanishing', r > ratio -> 'exploding', else 'healthy'.")
 
 
+_LABELS = ("vanishing", "exploding", "healthy")
+
+
 def _verdict_hint(norms, ratio, got, expected) -> Diagnosis:
+    """The hint for ``got`` where ``expected`` was due; a named mistake only where the
+    answer is a label that this mistake gives."""
+    if isinstance(got, str) and got != expected and got.strip().lower() == expected:
+        return Diagnosis(f"Right verdict, wrong spelling: return exactly one of the lowercase "
+                         f"strings {', '.join(map(repr, _LABELS))}, here {expected!r}.",
+                         "verdict not spelled as a lowercase label")
     inverted = {"vanishing": "exploding", "exploding": "vanishing"}
     if got == inverted.get(expected) and all(math.isfinite(v) and v > 0 for v in norms):
         return Diagnosis("'vanishing' and 'exploding' are swapped: first = grad_norms[0] is the "
                          "input side; a small first/last means the gradient vanishes before "
                          "it reaches the input.", "vanishing and exploding swapped")
-    if expected == "exploding" and not all(math.isfinite(v) for v in norms):
+    if (expected == "exploding" and got in ("vanishing", "healthy")
+            and not all(math.isfinite(v) for v in norms)):
         return Diagnosis("A norm that is inf or NaN means the gradient exploded: check that "
                          "first.", "non-finite norms not read as exploding")
     return Diagnosis(_HINT)
