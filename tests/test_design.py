@@ -88,7 +88,12 @@ def test_scale_test_keeps_its_false_failure_bound():
 def test_variance_hint_names_known_mistakes():
     he = design.CASES["he_normal"][0]  # (512, 64): fan_in 64, fan_out 512
     assert "swapped" in mistakes.variance_hints([(he, 64 / 512)]).hint
-    assert mistakes.variance_hints([(he, 64 / 512)]).mistake == "fan_in and fan_out swapped"
+    # on a dense torch shape, reading it in the Keras layout gives the swap's ratio too
+    assert mistakes.variance_hints([(he, 64 / 512)]).mistake == ""
+    conv = design.CASES["he_normal"][1]
+    swapped = {name: r for r, name in mistakes.mistakes(conv)}["fan_in and fan_out swapped"]
+    assert mistakes.variance_hints([(he, 64 / 512), (conv, swapped)]).mistake == (
+        "fan_in and fan_out swapped")
     assert "gain ignored" in mistakes.variance_hints([(he, 0.5)]).hint
     uniform = design.CASES["xavier_uniform"][1]
     assert "√3" in mistakes.variance_hints([(uniform, 1 / 3)]).hint
@@ -97,6 +102,17 @@ def test_variance_hint_names_known_mistakes():
     assert "clipped" in mistakes.variance_hints([(truncated, 1.19)]).hint
     normal = design.CASES["xavier_normal"][0]
     assert "truncated at 2σ without rescaling" in mistakes.variance_hints([(normal, 0.774)]).hint
+
+
+def test_a_ratio_several_mistakes_give_lists_them_and_names_none():
+    """One case with gain 5/3: ignoring the gain (ratio 0.36) and the bound set to σ (1/3)
+    are one ratio; a second case with another gain tells them apart."""
+    t_conv, k_conv = design.CASES["xavier_uniform"][1], design.CASES["xavier_uniform"][3]
+    alone = mistakes.variance_hints([(t_conv, 9 / 25)])
+    assert "gain ignored" in alone.hint and "√3" in alone.hint
+    assert alone.mistake == ""
+    both = mistakes.variance_hints([(t_conv, 9 / 25), (k_conv, 1 / 2)])
+    assert both.mistake == "gain ignored"
 
 
 @pytest.mark.parametrize("name", sorted(verdicts.DEMOS))

@@ -159,3 +159,11 @@ def test_a_nan_read_as_healthy_is_named_a_missed_explosion(tmp_path):
     special = c["diagnostics.diagnose.special_cases"]
     assert special.mistake == "non-finite norms not read as exploding"
     assert special.hint == "A norm that is inf or NaN means the gradient exploded: check that first."
+
+
+def test_a_uniform_where_a_normal_belongs_is_named_once(tmp_path):
+    c = _checks(tmp_path, "initializers",
+                _record(initializers.BROKEN, "hn_uniform_instead_of_normal").source,
+                functions=("he_normal",))
+    named = {r.mistake for r in c.values() if r.mistake}
+    assert named == {"a uniform law instead of a normal one"}

@@ -121,9 +121,9 @@ def _variance_hint(case: Case, ratio: float) -> Diagnosis:
     if not ratio > 0:
         return Diagnosis("All weights are zero: sample them from rng.", "all weights zero")
     names = matching_mistakes(case, ratio)
-    if names:
+    if names:  # several mistakes give this ratio: the hint lists them, none is named
         return Diagnosis(f"A ratio of {ratio:.3g} is what this mistake gives: "
-                         + "; or ".join(names) + ".", names[0])
+                         + "; or ".join(names) + ".", names[0] if len(names) == 1 else "")
     return Diagnosis("Compare your variance formula with the docstring: Var(W) = "
                      + case.target.formula + ".")
 
@@ -137,7 +137,8 @@ def variance_hints(found: list[tuple[Case, float]]) -> Diagnosis:
     if common:
         ordered = [n for n in matching_mistakes(*found[0]) if n in common]
         return Diagnosis("The variance of every failing shape is off by what this mistake "
-                         "gives: " + "; or ".join(ordered) + ".", ordered[0])
+                         "gives: " + "; or ".join(ordered) + ".",
+                         ordered[0] if len(ordered) == 1 else "")
     return _variance_hint(*found[0])
 
 
@@ -194,6 +195,13 @@ def support_hint(w: np.ndarray, t: Target, statistic: float) -> Diagnosis:
                          "beyond 2σ': redraw those (do not clip), and keep the 1/0.8796 "
                          "factor.")
     if statistic <= stats.NORMAL_LOW:
+        # bounded values: the reach of a bounded law names it (as in family_hint)
+        for family in ("uniform", "truncated_normal"):
+            if _REACH[family][0] <= spread <= _REACH[family][1]:
+                return Diagnosis(f"Your values look {FAMILY_TEXT[family]}, not "
+                                 f"{FAMILY_TEXT['normal']}: check which rng method you call.",
+                                 f"a {FAMILY_TEXT[family]} law instead of a "
+                                 f"{FAMILY_TEXT['normal']} one")
         return Diagnosis("This normal must not be truncated (that is Keras' truncated_normal, "
                          "not this function).", "a normal truncated where none belongs")
     return Diagnosis("Values far beyond a normal's range: draw from a normal.")
