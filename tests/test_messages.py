@@ -113,9 +113,10 @@ def test_the_evaluation_mode_gradient_is_named_in_the_backward_hint(tmp_path):
     c = _checks(tmp_path, "batchnorm",
                 _record(batchnorm.BROKEN, "backward_statistics_as_constants").source,
                 functions=("batchnorm_backward",))
-    check = c["batchnorm.batchnorm_backward.values"]
-    assert check.mistake == "the batch statistics treated as constants"
+    check = c["batchnorm.batchnorm_backward.values"]  # shrunk to x of shape (2, 1)
     assert "treats the batch mean and variance as constants" in check.hint
+    assert c["batchnorm.batchnorm_backward.finite_differences"].mistake == (
+        "the batch statistics treated as constants")
     one_path = _checks(tmp_path / "one", "batchnorm",
                        _record(batchnorm.BROKEN, "backward_without_variance_term").source,
                        functions=("batchnorm_backward",))
@@ -167,3 +168,16 @@ def test_a_uniform_where_a_normal_belongs_is_named_once(tmp_path):
                 functions=("he_normal",))
     named = {r.mistake for r in c.values() if r.mistake}
     assert named == {"a uniform law instead of a normal one"}
+
+
+def test_a_gradient_several_mistakes_give_names_none_of_them(tmp_path):
+    """On x of shape (2, 1) the gradient without the mean's path is also that of constant
+    statistics: the values check lists both; finite differences on a larger input name one."""
+    c = _checks(tmp_path, "batchnorm",
+                _record(batchnorm.BROKEN, "backward_without_mean_term").source,
+                functions=("batchnorm_backward",))
+    values = c["batchnorm.batchnorm_backward.values"]
+    assert values.hint.startswith("On this input your answer fits more than one mistake.")
+    assert values.mistake == ""
+    assert {r.mistake for r in c.values() if r.mistake} == {
+        "the path through the batch mean missing"}

@@ -195,7 +195,8 @@ def _backward_variants(case: dict) -> list[tuple[str, tuple]]:
 
 
 def backward_hint(name: str, got: tuple, case: dict) -> Diagnosis:
-    """The mistakes whose gradient equals the student's on this case (an input can fit several)."""
+    """The mistakes whose gradient equals the student's on this case; an input can fit
+    several, and then the hint lists them and names none (the class counts named ones)."""
     index = ("dx", "dgamma", "dbeta").index(name)
     try:
         found = [(mistake, hint) for mistake, hint, alt in _backward_variants(case)
@@ -207,4 +208,4 @@ def backward_hint(name: str, got: tuple, case: dict) -> Diagnosis:
     if len(found) == 1:
         return Diagnosis(found[0][1], found[0][0])
     return Diagnosis("On this input your answer fits more than one mistake. "
-                     + " Or: ".join(hint for _, hint in found), found[0][0])
+                     + " Or: ".join(hint for _, hint in found))  # listed, none named
