@@ -140,18 +140,23 @@ def _matches(got: np.ndarray, alt: np.ndarray) -> bool:
 
 
 def forward_hint(name: str, got: tuple, case: dict, extra: str = "") -> Diagnosis:
-    """The hint of the known mistake that reproduces output ``name`` of ``got``."""
+    """The hint of the known mistake that reproduces output ``name`` of ``got`` (several:
+    all listed, none named)."""
     index = ("out", "new_running_mean", "new_running_var").index(name)
     try:
         if name == "out":
             candidates = _forward_outs(case)
         else:
             candidates = [(m, h, v) for n, m, h, v in _running(case) if n == name]
-        for mistake, hint, alt in candidates:
-            if _matches(got[index], alt):
-                return Diagnosis(hint, mistake)
+        found = list(dict.fromkeys((mistake, hint) for mistake, hint, alt in candidates
+                                   if _matches(got[index], alt)))
     except Exception:  # noqa: BLE001 - a hint must never break a verdict
-        pass
+        found = []
+    if len(found) == 1:
+        return Diagnosis(found[0][1], found[0][0])
+    if found:  # this input cannot tell them apart: listed, none named
+        return Diagnosis("On this input your answer fits more than one mistake. "
+                         + " Or: ".join(hint for _, hint in found))
     return Diagnosis((extra + " " if extra else "") + FORWARD_RULE)
 
 
