@@ -115,6 +115,17 @@ def test_a_ratio_several_mistakes_give_lists_them_and_names_none():
     assert both.mistake == "gain ignored"
 
 
+def test_a_mistake_that_would_have_failed_a_passing_case_is_ruled_out():
+    """mode='fan_out' ignored and the fans swapped give one ratio on a fan_out case; the
+    fan_in case that passed rules the swap out."""
+    fan_in, fan_out = design.CASES["he_normal"][0], design.CASES["he_normal"][1]
+    ignored = {name: r for r, name in mistakes.mistakes(fan_out)}[
+        "mode ignored (fan_in used for mode='fan_out')"]
+    assert mistakes.variance_hints([(fan_out, ignored)]).mistake == ""
+    assert mistakes.variance_hints([(fan_out, ignored)], (fan_in,)).mistake == (
+        "mode ignored (fan_in used for mode='fan_out')")
+
+
 @pytest.mark.parametrize("name", sorted(verdicts.DEMOS))
 def test_demo_networks_are_far_from_the_thresholds(name):
     """Every demonstration keeps first/last at least 10x inside its verdict's region."""

@@ -117,10 +117,10 @@ def matching_mistakes(case: Case, ratio: float) -> list[str]:
                               if abs(math.log(ratio / r)) <= stats.VARIANCE_BAND))
 
 
-def _variance_hint(case: Case, ratio: float) -> Diagnosis:
+def _variance_hint(case: Case, ratio: float, ruled_out: frozenset = frozenset()) -> Diagnosis:
     if not ratio > 0:
         return Diagnosis("All weights are zero: sample them from rng.", "all weights zero")
-    names = matching_mistakes(case, ratio)
+    names = [n for n in matching_mistakes(case, ratio) if n not in ruled_out]
     if names:  # several mistakes give this ratio: the hint lists them, none is named
         return Diagnosis(f"A ratio of {ratio:.3g} is what this mistake gives: "
                          + "; or ".join(names) + ".", names[0] if len(names) == 1 else "")
@@ -128,18 +128,24 @@ def _variance_hint(case: Case, ratio: float) -> Diagnosis:
                      + case.target.formula + ".")
 
 
-def variance_hints(found: list[tuple[Case, float]]) -> Diagnosis:
-    """The mistakes that explain every failing case, else the first case's hint."""
+def variance_hints(found: list[tuple[Case, float]], passed: tuple[Case, ...] = ()) -> Diagnosis:
+    """The mistakes that explain every failing case, else the first case's hint.
+
+    A mistake that would have changed the variance of a case in ``passed`` (whose
+    variance was right) is ruled out: on a case with mode='fan_out', ignoring the mode
+    and swapping the fans give one ratio, but a swap also fails the fan_in cases.
+    """
+    ruled_out = frozenset(name for case in passed for _, name in mistakes(case))
     common = None
     for case, ratio in found:
-        names = set(matching_mistakes(case, ratio)) if ratio > 0 else set()
+        names = set(matching_mistakes(case, ratio)) - ruled_out if ratio > 0 else set()
         common = names if common is None else common & names
     if common:
         ordered = [n for n in matching_mistakes(*found[0]) if n in common]
         return Diagnosis("The variance of every failing shape is off by what this mistake "
                          "gives: " + "; or ".join(ordered) + ".",
                          ordered[0] if len(ordered) == 1 else "")
-    return _variance_hint(*found[0])
+    return _variance_hint(*found[0], ruled_out)
 
 
 #: the range of max|w| / rms of each law at the checks' sample sizes (a hint, not a grade)

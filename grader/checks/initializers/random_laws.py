@@ -109,7 +109,7 @@ def _ratio_text(ratio: float) -> str:
 # statistical checks
 # --------------------------------------------------------------------------
 def _variance(function: str, student, rng) -> str:
-    failures, found, ratios, evidence, bound = [], [], [], [], 0.0
+    failures, found, ratios, evidence, bound, passed = [], [], [], [], 0.0, []
     for case in CASES[function]:
         t = case.target
         w, _ = student_sample(student, case, rng)
@@ -122,8 +122,10 @@ def _variance(function: str, student, rng) -> str:
                             f"{t.var:.4g}")
             found.append((case, ratios[-1]))
             evidence.append(v.sentence)
+        else:
+            passed.append(case)
     if failures:
-        hint, mistake = mistakes.variance_hints(found)
+        hint, mistake = mistakes.variance_hints(found, tuple(passed))
         raise CheckFailed(f"{function} should draw weights of variance σ0². "
                           + summarize(failures), hint, f"{evidence[0]}; seeds from --seed",
                           mistake)
@@ -427,7 +429,7 @@ def _parity(function: str, framework: str, student, rng) -> str:
     cases = PARITY_CASES[function]
     ks_alpha, scale_alpha = KS_ALPHA / len(cases), SCALE_ALPHA / len(cases)
     name = "torch.nn.init" if framework == "torch" else "keras.initializers.VarianceScaling"
-    failures, evidence, found, ds = [], [], [], []
+    failures, evidence, found, ds, passed = [], [], [], [], []
     for case in cases:
         theirs = framework_sample(case, PARITY_SAMPLES, rng, student.framework)
         mine, _ = student_sample(student, case, rng, PARITY_SAMPLES)
@@ -442,13 +444,15 @@ def _parity(function: str, framework: str, student, rng) -> str:
                             f"{mine.std():.4g} vs {theirs.std():.4g})")
             evidence.append(scale.sentence)
             found.append((case, scale.statistic))
-        elif not ks.passed:
+            continue
+        passed.append(case)  # the right scale
+        if not ks.passed:
             failures.append(f"{case.label()}: your values are distributed differently from "
                             f"{name}'s (largest |w| {np.abs(mine).max():.4g} vs "
                             f"{np.abs(theirs).max():.4g})")
             evidence.append(ks.sentence)
     if failures:
-        hint, mistake = (mistakes.variance_hints(found) if found else (
+        hint, mistake = (mistakes.variance_hints(found, tuple(passed)) if found else (
             "The scale is right but not the shape of the distribution: compare which "
             "distribution you draw from (and any truncation) with the framework's.", ""))
         raise CheckFailed(f"{function} should draw from the same distribution as {name}. "
