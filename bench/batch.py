@@ -33,12 +33,17 @@ ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
 
 
-def _timed(cmd: list[str]) -> float:
+def _timed(cmd: list[str], gradebook: Path | None = None) -> float:
     t0 = time.perf_counter()
     proc = subprocess.run(cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True)
     if proc.returncode != 0:
-        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}: {proc.stderr[-2000:]}")
+        why = proc.stderr[-2000:]
+        if gradebook is not None and gradebook.exists():  # the rows of those not graded
+            with open(gradebook, newline="", encoding="utf-8") as fh:
+                why += "".join(f"\n{r['student']}: {r['status']}: {r['message']}"
+                               for r in csv.DictReader(fh) if r["status"] != "graded")
+        raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}: {why}")
     return time.perf_counter() - t0
 
 
@@ -57,7 +62,7 @@ def main(argv: list[str] | None = None) -> int:
                             ignore=shutil.ignore_patterns("__pycache__", ".grader-cache"))
         out = Path(tmp) / "out"
         batch = _timed([sys.executable, "-m", "grader", "batch", str(klass), "--output-dir",
-                        str(out), "--jobs", str(args.jobs), "--force"])
+                        str(out), "--jobs", str(args.jobs), "--force"], out / "gradebook.csv")
         with open(out / "gradebook.csv", newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
         scores = sorted({r.get("score") for r in rows})
