@@ -159,7 +159,8 @@ def test_a_nan_read_as_healthy_is_named_a_missed_explosion(tmp_path):
                 functions=("diagnose",))
     special = c["diagnostics.diagnose.special_cases"]
     assert special.mistake == "non-finite norms not read as exploding"
-    assert special.hint == "A norm that is inf or NaN means the gradient exploded: check that first."
+    assert special.hint == ("A norm that is inf or NaN means the gradient exploded: check "
+                            "that first.")
 
 
 def test_a_uniform_where_a_normal_belongs_is_named_once(tmp_path):
