@@ -22,6 +22,12 @@ def _checks(tmp_path, task, source, functions=None):
     return {c.id: c for c in report.checks}
 
 
+def _record_checks(tmp_path, task, bank, name):
+    """The checks of the function that bank record ``name`` breaks, on that record."""
+    record = _record(bank, name)
+    return _checks(tmp_path, task, record.source, functions=(record.function,))
+
+
 def test_a_swapped_fan_names_the_mistake(tmp_path):
     c = _checks(tmp_path, "initializers",
                 _record(initializers.BROKEN, "fans_swapped").source)
@@ -110,16 +116,13 @@ def test_no_message_cites_what_a_student_does_not_have():
 
 
 def test_the_evaluation_mode_gradient_is_named_in_the_backward_hint(tmp_path):
-    c = _checks(tmp_path, "batchnorm",
-                _record(batchnorm.BROKEN, "backward_statistics_as_constants").source,
-                functions=("batchnorm_backward",))
+    c = _record_checks(tmp_path, "batchnorm", batchnorm.BROKEN, "backward_statistics_as_constants")
     check = c["batchnorm.batchnorm_backward.values"]  # shrunk to x of shape (2, 1)
     assert "treats the batch mean and variance as constants" in check.hint
     assert c["batchnorm.batchnorm_backward.finite_differences"].mistake == (
         "the batch statistics treated as constants")
-    one_path = _checks(tmp_path / "one", "batchnorm",
-                       _record(batchnorm.BROKEN, "backward_without_variance_term").source,
-                       functions=("batchnorm_backward",))
+    one_path = _record_checks(tmp_path / "one", "batchnorm", batchnorm.BROKEN,
+                              "backward_without_variance_term")
     assert "path through the batch variance" in (
         one_path["batchnorm.batchnorm_backward.values"].hint)
 
@@ -140,9 +143,7 @@ def test_a_rescaled_normal_is_told_its_scale_not_another_law(tmp_path):
 
 
 def test_a_capitalised_verdict_is_named_as_spelling_not_as_a_missed_explosion(tmp_path):
-    c = _checks(tmp_path, "diagnostics",
-                _record(diagnostics.BROKEN, "dg_capitalised_verdicts").source,
-                functions=("diagnose",))
+    c = _record_checks(tmp_path, "diagnostics", diagnostics.BROKEN, "dg_capitalised_verdicts")
     special = c["diagnostics.diagnose.special_cases"]
     assert special.message == ("diagnose([inf, 1]) should be 'exploding' (a norm that is not "
                                "finite); got the str 'Exploding'")
@@ -154,9 +155,7 @@ def test_a_capitalised_verdict_is_named_as_spelling_not_as_a_missed_explosion(tm
 
 
 def test_a_nan_read_as_healthy_is_named_a_missed_explosion(tmp_path):
-    c = _checks(tmp_path, "diagnostics",
-                _record(diagnostics.BROKEN, "dg_nan_not_exploding").source,
-                functions=("diagnose",))
+    c = _record_checks(tmp_path, "diagnostics", diagnostics.BROKEN, "dg_nan_not_exploding")
     special = c["diagnostics.diagnose.special_cases"]
     assert special.mistake == "non-finite norms not read as exploding"
     assert special.hint == ("A norm that is inf or NaN means the gradient exploded: check "
@@ -164,9 +163,8 @@ def test_a_nan_read_as_healthy_is_named_a_missed_explosion(tmp_path):
 
 
 def test_a_uniform_where_a_normal_belongs_is_named_once(tmp_path):
-    c = _checks(tmp_path, "initializers",
-                _record(initializers.BROKEN, "hn_uniform_instead_of_normal").source,
-                functions=("he_normal",))
+    c = _record_checks(tmp_path, "initializers", initializers.BROKEN,
+                       "hn_uniform_instead_of_normal")
     named = {r.mistake for r in c.values() if r.mistake}
     assert named == {"a uniform law instead of a normal one"}
 
@@ -174,9 +172,7 @@ def test_a_uniform_where_a_normal_belongs_is_named_once(tmp_path):
 def test_a_gradient_several_mistakes_give_names_none_of_them(tmp_path):
     """On x of shape (2, 1) the gradient without the mean's path is also that of constant
     statistics: the values check lists both; finite differences on a larger input name one."""
-    c = _checks(tmp_path, "batchnorm",
-                _record(batchnorm.BROKEN, "backward_without_mean_term").source,
-                functions=("batchnorm_backward",))
+    c = _record_checks(tmp_path, "batchnorm", batchnorm.BROKEN, "backward_without_mean_term")
     values = c["batchnorm.batchnorm_backward.values"]
     assert values.hint.startswith("On this input your answer fits more than one mistake.")
     assert values.mistake == ""

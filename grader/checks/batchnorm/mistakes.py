@@ -139,6 +139,17 @@ def _matches(got: np.ndarray, alt: np.ndarray) -> bool:
     return bool(np.all(np.abs(got - alt) <= 1e-6 * scale))
 
 
+def _fitting(found: list[tuple[str, str]], otherwise: str) -> Diagnosis:
+    """The hint of the one (mistake, hint) that fits; several that fit are all listed and
+    none is named (the input cannot tell them apart); none: ``otherwise``."""
+    if len(found) == 1:
+        return Diagnosis(found[0][1], found[0][0])
+    if found:
+        return Diagnosis("On this input your answer fits more than one mistake. "
+                         + " Or: ".join(hint for _, hint in found))
+    return Diagnosis(otherwise)
+
+
 def forward_hint(name: str, got: tuple, case: dict, extra: str = "") -> Diagnosis:
     """The hint of the known mistake that reproduces output ``name`` of ``got`` (several:
     all listed, none named)."""
@@ -152,12 +163,7 @@ def forward_hint(name: str, got: tuple, case: dict, extra: str = "") -> Diagnosi
                                    if _matches(got[index], alt)))
     except Exception:  # noqa: BLE001 - a hint must never break a verdict
         found = []
-    if len(found) == 1:
-        return Diagnosis(found[0][1], found[0][0])
-    if found:  # this input cannot tell them apart: listed, none named
-        return Diagnosis("On this input your answer fits more than one mistake. "
-                         + " Or: ".join(hint for _, hint in found))
-    return Diagnosis((extra + " " if extra else "") + FORWARD_RULE)
+    return _fitting(found, (extra + " " if extra else "") + FORWARD_RULE)
 
 
 def _backward_variants(case: dict) -> list[tuple[str, tuple]]:
@@ -208,9 +214,4 @@ def backward_hint(name: str, got: tuple, case: dict) -> Diagnosis:
                  if _matches(got[index], alt[index])]
     except Exception:  # noqa: BLE001
         found = []
-    if not found:
-        return Diagnosis(BACKWARD_RULE)
-    if len(found) == 1:
-        return Diagnosis(found[0][1], found[0][0])
-    return Diagnosis("On this input your answer fits more than one mistake. "
-                     + " Or: ".join(hint for _, hint in found))  # listed, none named
+    return _fitting(found, BACKWARD_RULE)
