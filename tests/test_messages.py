@@ -169,6 +169,20 @@ def test_a_uniform_where_a_normal_belongs_is_named_once(tmp_path):
     assert named == {"a uniform law instead of a normal one"}
 
 
+def test_a_repeated_row_is_sent_to_the_independence_check_not_named_clipping(tmp_path):
+    """Every row the same piles the row's largest value at ±max|w| too (1.6 % of the
+    values of a (512, 64) shape): only a pile beside distinct values is clipping."""
+    c = _record_checks(tmp_path, "initializers", initializers.BROKEN, "hn_repeated_rows")
+    distribution = c["initializers.he_normal.distribution"]
+    assert distribution.hint.startswith("Only 0.2 % of your values are distinct, so they "
+                                        "cannot follow a continuous law")
+    assert {r.mistake for r in c.values() if r.mistake} == set()
+    clipped = _record_checks(tmp_path / "clip", "initializers", initializers.BROKEN,
+                             "vs_clipped_not_redrawn")
+    assert "values clipped onto the edge instead of redrawn" in {
+        r.mistake for r in clipped.values()}
+
+
 def test_a_gradient_several_mistakes_give_names_none_of_them(tmp_path):
     """On x of shape (2, 1) the gradient without the mean's path is also that of constant
     statistics: the values check lists both; finite differences on a larger input name one."""

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import ast
 import threading
-from functools import partial
+from functools import lru_cache, partial
 
 from grader.check import Check, CheckFailed
 from grader.contract import FRAMEWORK_MODULES
@@ -41,7 +41,10 @@ def _is_dynamic_import(func: ast.expr) -> bool:
 _PARSE_LOCK = threading.Lock()
 
 
+@lru_cache(maxsize=8)
 def _parse(source: str) -> ast.Module:
+    """The module's tree, parsed once for all its functions (a pure function of the
+    text; the tree is only read)."""
     with _PARSE_LOCK:
         try:
             return ast.parse(source)

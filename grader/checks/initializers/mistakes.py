@@ -158,7 +158,16 @@ def family_hint(z: np.ndarray, family: str, alpha: float) -> Diagnosis:
     top = float(np.max(np.abs(z)))
     if top == 0:
         return Diagnosis("All weights are zero: sample them from rng.", "all weights zero")
-    piled = float(np.mean(np.abs(z) >= top * (1 - 1e-12)))
+    at_edge = np.abs(z) >= top * (1 - 1e-12)
+    piled = float(np.mean(at_edge))
+    # draws of a continuous law repeat no value: a pile at the edge is clipping only when
+    # the values inside are distinct (a repeated row piles its largest value too)
+    inside = z[~at_edge]
+    distinct = np.unique(inside).size / inside.size if inside.size else 1.0
+    if distinct < 0.99:
+        return Diagnosis(f"Only {100 * np.unique(z).size / z.size:.1f} % of your values are "
+                         "distinct, so they cannot follow a continuous law: see the "
+                         "independence check.")
     if piled > 0.005:
         return Diagnosis(f"{100 * piled:.1f} % of your values sit exactly at ±max|w|: values "
                          "beyond the edge are clipped; they must be drawn again instead.",
