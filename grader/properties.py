@@ -10,6 +10,15 @@ property is shrunk to a small example and its
 :class:`~grader.check.CheckFailed` is raised; a problem of the student's code
 (NotImplementedError, timeout, crash) stops the search at once and is raised
 as it is, without shrinking.
+
+The examples depend on the seed, the check and Hypothesis' version only.
+Hypothesis (6.131 and later) also draws, now and then, literals it finds in
+the source of the "local" modules the process has imported, and keeps them
+in ``.hypothesis/constants/`` under the current folder: the examples would
+then change with the tasks selected (``--task``), with whether the grader
+is installed in site-packages or run from a checkout, and with a notebook's
+own modules, and a folder could plant constants. :func:`for_all` turns that
+source off for its searches (:func:`_without_local_constants`).
 """
 from __future__ import annotations
 
@@ -26,6 +35,19 @@ from grader.student import StudentProblem
 __all__ = ["for_all", "one_origin"]
 
 
+def _without_local_constants() -> None:
+    """Make Hypothesis draw no constants from the source of imported modules (where its
+    version does: the pool is empty, so nothing is read and nothing written)."""
+    try:
+        from hypothesis.internal.conjecture import providers
+        from hypothesis.internal.constants_ast import Constants
+    except ImportError:  # a Hypothesis before local constants: nothing to turn off
+        return
+    if getattr(providers, "_get_local_constants", None) is not None:
+        empty = Constants()
+        providers._get_local_constants = lambda: empty
+
+
 def for_all(strategy: st.SearchStrategy, prop: Callable[[object], None],
             rng: np.random.Generator, max_examples: int = 60,
             examples: Examples | None = None) -> None:
@@ -34,6 +56,7 @@ def for_all(strategy: st.SearchStrategy, prop: Callable[[object], None],
     ``examples`` (optional) holds what earlier submissions drew with the same
     seed: replayed first, and kept when this search draws afresh.
     """
+    _without_local_constants()
     start = int(rng.integers(2**63 - 1))
     key = (start, max_examples, repr(strategy))
     drawn = examples.get(key) if examples is not None else None

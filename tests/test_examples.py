@@ -124,3 +124,34 @@ def test_a_problem_of_the_student_code_stops_a_replay_at_once():
     with pytest.raises(StudentTimeout):
         _search(prop, examples)
     assert len(calls) == 3
+
+
+def test_examples_depend_on_the_seed_not_on_the_modules_imported(tmp_path, monkeypatch):
+    """Hypothesis can draw literals from the source of imported "local" modules (and keep
+    them in ./.hypothesis): the grader turns that off, so that ``--task``, the way the
+    grader is installed, or a module of the student's notebook never change the examples."""
+    import importlib
+    import sys
+
+    import numpy as np
+
+    planted = (271828.18, -314159.26, 123457, -98765)
+
+    def drawn() -> list:
+        seen: list = []
+        for_all(st.floats(-1e6, 1e6) | st.integers(-10**6, 10**6), seen.append,
+                np.random.default_rng(5), max_examples=300)
+        return seen
+
+    monkeypatch.chdir(tmp_path)
+    before = drawn()
+    (tmp_path / "planted_constants.py").write_text(f"VALUES = {planted!r}\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    try:
+        importlib.import_module("planted_constants")
+        after = drawn()
+    finally:
+        sys.modules.pop("planted_constants", None)
+    assert after == before
+    assert not set(planted) & set(after)
+    assert not (tmp_path / ".hypothesis").exists()
