@@ -43,9 +43,19 @@ def _without_local_constants() -> None:
         from hypothesis.internal.constants_ast import Constants
     except ImportError:  # a Hypothesis before local constants: nothing to turn off
         return
-    if getattr(providers, "_get_local_constants", None) is not None:
-        empty = Constants()
-        providers._get_local_constants = lambda: empty
+    current = getattr(providers, "_get_local_constants", None)
+    if current is None or getattr(current, "grader_turned_off", False):
+        return
+    empty = Constants()
+
+    def no_local_constants() -> Constants:
+        return empty
+
+    no_local_constants.grader_turned_off = True
+    providers._get_local_constants = no_local_constants
+    cache = getattr(providers, "CONSTANTS_CACHE", None)  # what earlier searches picked from
+    if cache is not None:
+        cache.cache.clear()
 
 
 def for_all(strategy: st.SearchStrategy, prop: Callable[[object], None],

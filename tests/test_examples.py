@@ -155,3 +155,45 @@ def test_examples_depend_on_the_seed_not_on_the_modules_imported(tmp_path, monke
     assert after == before
     assert not set(planted) & set(after)
     assert not (tmp_path / ".hypothesis").exists()
+
+
+_DRAW = """
+import json, sys
+import numpy as np
+from hypothesis import given, settings, strategies as st
+sys.path.insert(0, sys.argv[1])
+if sys.argv[2] == "planted":
+    import planted_constants  # noqa: F401 - its literals, where Hypothesis would look
+    @settings(max_examples=300, database=None)
+    @given(st.floats(-1e6, 1e6) | st.integers(-10**6, 10**6))
+    def before(x):  # a search of someone else's, before the grader's first
+        pass
+    before()
+from grader.properties import for_all
+seen = []
+for_all(st.floats(-1e6, 1e6) | st.integers(-10**6, 10**6), seen.append,
+        np.random.default_rng(5), max_examples=300)
+print(json.dumps(seen))
+"""
+
+
+def test_examples_are_the_same_in_a_process_that_drew_constants_before(tmp_path):
+    """A notebook kernel or a test run may have run Hypothesis, with local constants,
+    before the grader's first search: the grader's examples are still those of a fresh
+    process."""
+    import json
+    import subprocess
+    import sys
+
+    from conftest import ROOT
+
+    (tmp_path / "planted_constants.py").write_text("VALUES = (271828.18, -314159.26, "
+                                                  "123457, -98765)\n")
+    runs = [subprocess.run([sys.executable, "-c", _DRAW, str(tmp_path), mode], cwd=tmp_path,
+                           env={"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"},
+                           capture_output=True, text=True, timeout=120)
+            for mode in ("fresh", "planted")]
+    for run in runs:
+        assert run.returncode == 0, run.stderr[-2000:]
+    fresh, planted = (json.loads(r.stdout) for r in runs)
+    assert planted == fresh
