@@ -11,6 +11,9 @@ It also prints the batch's steady state: the median time a grader spends on
 one student (its first student draws the property-based examples the next
 ones replay, and the batch's start imports the libraries once) over the
 number of graders, against one cold check: what each further student costs.
+Last, where the batch's time goes (start-up, each grader's first student, the
+later ones) and what the goal leaves for each later student once the start-up
+and the first students are paid.
 
 Run: ``python -m bench batch [--students 20] [--cold 20] [--jobs 2]``.
 """
@@ -79,7 +82,29 @@ def main(argv: list[str] | None = None) -> int:
     each = statistics.median(float(r["duration_s"]) for r in rows) / args.jobs
     print(f"steady state: {each:.2f} s per further student (median per grader / {args.jobs} "
           f"graders) = 1/{cold_total / args.students / each:.1f} of a cold check")
+    _budget(batch, cold_total, rows, args.jobs)
     return 0
+
+
+def _budget(batch: float, cold_total: float, rows: list[dict], jobs: int) -> None:
+    """Where the batch's time goes, and what the goal of 1/8 leaves per further student.
+
+    Graders take the students in name order, so the first ``jobs`` rows are each grader's
+    first student (it draws the examples the others replay); what the durations do not
+    cover is the start-up (imports, servers) and the graders' idle ends."""
+    durations = [float(r["duration_s"]) for r in sorted(rows, key=lambda r: r["student"])]
+    first, later = durations[:jobs], durations[jobs:]
+    if not later:
+        return
+    start = batch - sum(durations) / jobs
+    per_grader = len(later) / jobs
+    left = cold_total / 8 - start - max(first)
+    print(f"where the batch's time goes: {start:.1f} s start-up and idle ends, "
+          f"{max(first):.1f} s a grader's first student, {statistics.median(later):.2f} s "
+          f"each later one (per grader)")
+    print(f"at 1/8 the batch may take {cold_total / 8:.1f} s: that leaves {left:.1f} s for "
+          f"{len(later)} later students, {max(0.0, left) / per_grader:.2f} s each per grader "
+          f"(now {statistics.median(later):.2f} s)")
 
 
 if __name__ == "__main__":
