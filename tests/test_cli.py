@@ -279,3 +279,26 @@ def test_under_a_profiler_the_program_exits_normally(tmp_path):
                           env={**os.environ, "PYTHONPATH": str(ROOT)}, timeout=120)
     assert "no such file or directory" in proc.stderr  # (cProfile drops the exit code)
     assert out.stat().st_size > 0
+
+
+def test_a_task_alone_is_graded_as_in_a_full_check(tmp_path):
+    """A grade depends on the submission and the seed only: ``--task`` loads fewer of the
+    grader's modules than a full check, and once changed the examples (Hypothesis drew
+    literals from their source; for this record, ``clip_by_global_norm.values`` failed in a
+    full check and passed alone). Nothing is written to the folder the grader runs in."""
+    from banks import diagnostics
+
+    record = next(b for b in diagnostics.BROKEN if b.name == "cb_returns_inputs_unclipped")
+    sub = make_submission(tmp_path / "sub", {"diagnostics": record.source})
+    here = tmp_path / "here"
+    here.mkdir()
+    reports = []
+    for selection in (("--task", "diagnostics"), ()):
+        proc = run_cli("check", str(sub), "--no-cache", "--format", "json", *selection,
+                       cwd=here)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        task = next(t for t in json.loads(proc.stdout)["tasks"] if t["name"] == "diagnostics")
+        reports.append([(c["id"], c["status"], c["score"], c["message"]) for c in task["checks"]])
+    alone, full = reports
+    assert alone == full
+    assert list(here.iterdir()) == []
