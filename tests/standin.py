@@ -15,6 +15,7 @@ import itertools
 import sys
 import traceback
 
+from grader import contract, extract, materialize, testfns  # noqa: F401 - as a worker has them
 from grader import wire
 from grader import worker as worker_module
 from grader.workers import framework_in_process

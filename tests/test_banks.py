@@ -18,7 +18,7 @@ import textwrap
 import pytest
 
 from banks import batchnorm, diagnostics, frameworks, initializers, numpy_only
-from conftest import assert_only, grade, make_submission
+from conftest import REFERENCE, assert_only, grade, make_submission
 from grader.grading import load_batteries
 
 BANKS = {"initializers": initializers.BROKEN, "batchnorm": batchnorm.BROKEN,
@@ -50,8 +50,6 @@ def _bound_names(source: str) -> set[str]:
 
 
 def _reference_names(task: str) -> set[str]:
-    from conftest import REFERENCE
-
     return _bound_names((REFERENCE / f"{task}.py").read_text(encoding="utf-8"))
 
 
@@ -100,3 +98,11 @@ def test_correct_variants_keep_full_marks(tmp_path, task, source):
         report = grade(sub, tasks=(task,), seed=seed)
         failed = {c.id: c.message for c in report.checks if c.status != "passed"}
         assert not failed, failed
+
+
+def test_the_stand_in_pool_grades_a_selection_of_functions_like_workers():
+    """The stand-in has the grader modules a worker preloads, so that a call importing one
+    of them for the first time is not read as student code importing the grader."""
+    report = grade(REFERENCE, tasks=("initializers",),
+                   functions=("xavier_uniform", "variance_scaling"))
+    assert {c.id: c.message for c in report.checks if c.status != "passed"} == {}
