@@ -12,8 +12,8 @@ property is shrunk to a small example and its
 as it is, without shrinking.
 
 The examples depend on the seed, the check and Hypothesis' version only.
-Hypothesis (6.131 and later) also draws, now and then, literals it finds in
-the source of the "local" modules the process has imported, and keeps them
+Recent Hypothesis releases also draw, now and then, literals they find in
+the source of the "local" modules the process has imported, and keep them
 in ``.hypothesis/constants/`` under the current folder: the examples would
 then change with the tasks selected (``--task``), with whether the grader
 is installed in site-packages or run from a checkout, and with a notebook's
