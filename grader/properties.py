@@ -17,8 +17,8 @@ the source of the "local" modules the process has imported, and keep them
 in ``.hypothesis/constants/`` under the current folder: the examples would
 then change with the tasks selected (``--task``), with whether the grader
 is installed in site-packages or run from a checkout, and with a notebook's
-own modules, and a folder could plant constants. :func:`for_all` turns that
-source off for its searches (:func:`_without_local_constants`).
+own modules, and a folder could plant constants. This module turns that
+source off when it is imported (:func:`_without_local_constants`).
 """
 from __future__ import annotations
 
@@ -43,19 +43,16 @@ def _without_local_constants() -> None:
         from hypothesis.internal.constants_ast import Constants
     except ImportError:  # a Hypothesis before local constants: nothing to turn off
         return
-    current = getattr(providers, "_get_local_constants", None)
-    if current is None or getattr(current, "grader_turned_off", False):
+    if getattr(providers, "_get_local_constants", None) is None:
         return
     empty = Constants()
-
-    def no_local_constants() -> Constants:
-        return empty
-
-    no_local_constants.grader_turned_off = True
-    providers._get_local_constants = no_local_constants
+    providers._get_local_constants = lambda: empty
     cache = getattr(providers, "CONSTANTS_CACHE", None)  # what earlier searches picked from
     if cache is not None:
         cache.cache.clear()
+
+
+_without_local_constants()  # once, before this process's first search
 
 
 def for_all(strategy: st.SearchStrategy, prop: Callable[[object], None],
@@ -66,7 +63,6 @@ def for_all(strategy: st.SearchStrategy, prop: Callable[[object], None],
     ``examples`` (optional) holds what earlier submissions drew with the same
     seed: replayed first, and kept when this search draws afresh.
     """
-    _without_local_constants()
     start = int(rng.integers(2**63 - 1))
     key = (start, max_examples, repr(strategy))
     drawn = examples.get(key) if examples is not None else None

@@ -152,6 +152,18 @@ def variance_hints(found: list[tuple[Case, float]], passed: tuple[Case, ...] = (
 _REACH = {"uniform": (1.70, 1.76), "truncated_normal": (2.20, 2.32), "normal": (3.0, math.inf)}
 
 
+def _reached(reach: float, families) -> list[str]:
+    """The laws of ``families`` whose max|w| / rms range holds ``reach``."""
+    return [f for f in families if _REACH[f][0] <= reach <= _REACH[f][1]]
+
+
+def _other_law(looks: str, family: str) -> Diagnosis:
+    """Samples that look like law ``looks`` where ``family`` belongs."""
+    return Diagnosis(f"Your values look {FAMILY_TEXT[looks]}, not {FAMILY_TEXT[family]}: "
+                     "check which rng method you call.",
+                     f"a {FAMILY_TEXT[looks]} law instead of a {FAMILY_TEXT[family]} one")
+
+
 def family_hint(z: np.ndarray, family: str, alpha: float) -> Diagnosis:
     """What the standardised samples ``z`` look like, when they are not ``family``."""
     rms = math.sqrt(float(np.mean(z * z))) or 1.0
@@ -176,15 +188,13 @@ def family_hint(z: np.ndarray, family: str, alpha: float) -> Diagnosis:
     # sqrt(3) for a uniform, 2/0.8796 for the truncated normal, beyond 3 for >= 16,384
     # normal draws; at these sizes the KS test alone can mistake one normal for the other
     reach = top / rms
-    looks = [f for f in stats.FAMILIES if _REACH[f][0] <= reach <= _REACH[f][1]
-             and stats.ks_one_sample(z / rms, f, alpha).passed]
+    looks = [f for f in _reached(reach, stats.FAMILIES)
+             if stats.ks_one_sample(z / rms, f, alpha).passed]
     if family in looks:
         return Diagnosis(f"The shape of the distribution is right but the scale is not "
                          f"(variance × {rms * rms:.3g}); see the variance check.")
     if looks:
-        return Diagnosis(f"Your values look {FAMILY_TEXT[looks[0]]}, not "
-                         f"{FAMILY_TEXT[family]}: check which rng method you call.",
-                         f"a {FAMILY_TEXT[looks[0]]} law instead of a {FAMILY_TEXT[family]} one")
+        return _other_law(looks[0], family)
     if family == "truncated_normal":
         return Diagnosis("Draw N(0, σ'²) with σ' = σ0/0.87962566103423978 and redraw every "
                          "value beyond 2σ' until none is left (do not clip).")
@@ -211,12 +221,9 @@ def support_hint(w: np.ndarray, t: Target, statistic: float) -> Diagnosis:
                          "factor.")
     if statistic <= stats.NORMAL_LOW:
         # bounded values: the reach of a bounded law names it (as in family_hint)
-        for family in ("uniform", "truncated_normal"):
-            if _REACH[family][0] <= spread <= _REACH[family][1]:
-                return Diagnosis(f"Your values look {FAMILY_TEXT[family]}, not "
-                                 f"{FAMILY_TEXT['normal']}: check which rng method you call.",
-                                 f"a {FAMILY_TEXT[family]} law instead of a "
-                                 f"{FAMILY_TEXT['normal']} one")
+        bounded = _reached(spread, ("uniform", "truncated_normal"))
+        if bounded:
+            return _other_law(bounded[0], "normal")
         return Diagnosis("This normal must not be truncated (that is Keras' truncated_normal, "
                          "not this function).", "a normal truncated where none belongs")
     return Diagnosis("Values far beyond a normal's range: draw from a normal.")
