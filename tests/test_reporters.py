@@ -203,3 +203,37 @@ def test_the_text_summary_shows_the_first_sentence_and_fits_the_width():
     assert "✗ variance: xavier_normal should draw weights of variance σ0².\n" in summary
     assert all(len(line) <= 100 for line in summary.splitlines())
     assert long_name in text.split("Details")[1]
+
+
+def test_every_format_adds_up_to_the_printed_total_as_floats(reference_report):
+    """SPEC: a reader summing the JSON, a Gradescope page or a JUnit file gets the total.
+
+    The reference's real shares, every third check failed: summed as floats,
+    in the order the file gives them, the checks give each task's score and
+    the tasks the report's.
+    """
+    import dataclasses
+
+    tasks = tuple(dataclasses.replace(t, checks=tuple(
+        dataclasses.replace(c, status="failed", units=0) if i % 3 == 0 else c
+        for i, c in enumerate(t.checks))) for t in reference_report.tasks)
+    report = dataclasses.replace(reference_report, tasks=tasks)
+    assert 0 < report.units < report.max_units
+    data = json.loads(render(report, "json"))
+    for task in data["tasks"]:
+        assert sum(c["score"] for c in task["checks"]) == task["score"]
+        assert sum(c["max_score"] for c in task["checks"]) == task["max_score"]
+    assert sum(t["score"] for t in data["tasks"]) == data["score"] == report.score
+    assert sum(c["score"] for t in data["tasks"] for c in t["checks"]) == data["score"]
+    page = json.loads(render(report, "gradescope"))
+    assert sum(t["score"] for t in page["tests"]) == page["score"] == report.score
+    root = ET.fromstring(render(report, "junit"))
+    total = 0.0
+    for suite in root.iter("testsuite"):
+        own = {p.get("name"): float(p.get("value"))
+               for p in suite.find("properties").findall("property")}
+        cases = [float(p.get("value")) for case in suite.iter("testcase")
+                 for p in case.iter("property") if p.get("name") == "score"]
+        assert sum(cases) == own["score"]
+        total += own["score"]
+    assert total == report.score

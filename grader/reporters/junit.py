@@ -1,5 +1,8 @@
 """JUnit XML: one test suite per task, one test case per check, points in properties.
 
+The points are exact (up to four decimals), so that a reader summing the
+cases' ``score`` properties gets the suite's and the report's.
+
 A function that still raises ``NotImplementedError`` is a failure (a CI job on
 the untouched stubs is red); only checks the grader could not run here are
 ``skipped``.
@@ -18,14 +21,14 @@ def render(report) -> str:
     xml = JUnitXml("grader")
     for task in report.tasks:
         suite = TestSuite(task.name)
-        suite.add_property("score", fmt_points(task.units))
-        suite.add_property("max_score", fmt_points(task.max_units))
+        suite.add_property("score", fmt_points(task.units, 4))
+        suite.add_property("max_score", fmt_points(task.max_units, 4))
         for check in task.checks:
             case = TestCase(check.id, classname=f"{task.name}.{check.function}",
                             time=round(check.duration_s, 3))
             props = Properties()
-            props.add_property(Property("score", fmt_points(check.units)))
-            props.add_property(Property("max_score", fmt_points(check.max_units)))
+            props.add_property(Property("score", fmt_points(check.units, 4)))
+            props.add_property(Property("max_score", fmt_points(check.max_units, 4)))
             case.append(props)
             text = "\n".join(part for part in (check.message, check.evidence and
                                                f"Evidence: {check.evidence}", check.hint and

@@ -19,9 +19,9 @@ _MARK = {"passed": ("✓", "green"), "failed": ("✗", "red"), "error": ("!", "r
          "skipped": ("-", "dim")}
 
 
-def fmt_points(units: int) -> str:
-    """Points with at most two decimals: 14.04, 35, 0.5."""
-    text = f"{units / 10000:.2f}".rstrip("0").rstrip(".")
+def fmt_points(units: int, decimals: int = 2) -> str:
+    """Points with at most ``decimals`` decimals: 14.04, 35, 0.5 (4 gives them exactly)."""
+    text = f"{units / 10000:.{decimals}f}".rstrip("0").rstrip(".")
     return text or "0"
 
 
