@@ -36,6 +36,11 @@ def to_points(units: int) -> float:
 
 def _share(weights: list[Fraction], quanta: int, where: str) -> list[int]:
     """``quanta`` shared in proportion to ``weights`` (largest remainders), none left at 0."""
+    positive = sum(1 for w in weights if w > 0)
+    if positive > quanta:
+        raise ValueError(f"{where} has {positive} checks that carry a weight but only "
+                         f"{quanta} sixteenths of a point to share: give it fewer checks "
+                         "or give some of them weight 0")
     total = sum(weights)
     exact = [w * quanta / total for w in weights]
     shares = [int(e) for e in exact]
@@ -43,11 +48,6 @@ def _share(weights: list[Fraction], quanta: int, where: str) -> list[int]:
     for i in order[: quanta - sum(shares)]:
         shares[i] += 1
     starved = [i for i, w in enumerate(weights) if w > 0 and shares[i] == 0]
-    positive = sum(1 for w in weights if w > 0)
-    if positive > quanta:
-        raise ValueError(f"{where} has {positive} checks that carry a weight but only "
-                         f"{quanta} sixteenths of a point to share: give it fewer checks "
-                         "or give some of them weight 0")
     for i in starved:  # the richest holds two or more: quanta >= positive checks
         richest = max(range(len(shares)), key=lambda j: (shares[j], -j))
         shares[richest] -= 1

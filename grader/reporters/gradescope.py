@@ -2,10 +2,10 @@
 
 Tests have readable names (``xavier_uniform: variance``), a ``number``
 (task.function.check), ``score`` and ``max_score`` in sixteenths of a point
-(exact as floats: they add up to the printed total), ``status``, Markdown ``output``, the check's
-``visibility`` and ``tags`` (task, kind). The seed, the versions and the
-sandbox are instructor-only details and go to ``extra_data`` (and a hidden
-test), so that a grade can be reproduced.
+(exact as floats: they add up to the printed total), ``status``, Markdown
+``output``, the check's ``visibility`` and ``tags`` (task, kind). The seed,
+the versions and the sandbox are instructor-only details and go to
+``extra_data`` (and a hidden test), so that a grade can be reproduced.
 """
 from __future__ import annotations
 
