@@ -43,7 +43,7 @@ EXIT_OK, EXIT_SOME_NOT_GRADED, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 
 
 
 def add_parser(sub) -> None:
-    from grader.cli import _grading_options
+    from grader.cli import add_grading_options
     from grader.reporters import FORMATS
 
     batch = sub.add_parser(
@@ -55,7 +55,7 @@ def add_parser(sub) -> None:
                     "the batch itself, 130 when interrupted.")
     batch.add_argument("class_dir", metavar="CLASS_DIR")
     batch.add_argument("--output-dir", required=True, metavar="OUT")
-    _grading_options(batch, batch=True)
+    add_grading_options(batch, batch=True)
     batch.add_argument("--format", action="append", choices=sorted(set(FORMATS) - {"text"}),
                        metavar="FORMAT", help="extra report formats per student (json and "
                                               "text are always written)")
@@ -412,7 +412,7 @@ def _settings(options, extra, assignment: str, roster_file: str | None) -> dict:
 def _run_batch(args: argparse.Namespace) -> int:
     from grader import integrity
     from grader.classbook import Outcome
-    from grader.cli import UsageError, _extra, _options
+    from grader.cli import UsageError, extra_checks, run_options
     from grader.grading import load_batteries, open_workers
 
     class_dir, out = Path(args.class_dir), Path(args.output_dir)
@@ -420,8 +420,8 @@ def _run_batch(args: argparse.Namespace) -> int:
         raise UsageError(f"{args.class_dir} is not a folder of submissions")
     if out.exists() and not out.is_dir():
         raise UsageError(f"cannot write {args.output_dir}: it is a file")
-    options = _options(args)
-    extra = _extra(args)
+    options = run_options(args)
+    extra = extra_checks(args)
     formats = tuple(dict.fromkeys(args.format or ()))
     try:
         everyone = _shard(students(class_dir), args.shard)

@@ -21,7 +21,8 @@ from pathlib import Path
 from grader.contract import TASKS
 
 __all__ = ["main", "build_parser", "UsageError", "EXIT_OK", "EXIT_UNDER", "EXIT_USAGE",
-           "EXIT_INTERNAL", "EXIT_INTERRUPTED"]
+           "EXIT_INTERNAL", "EXIT_INTERRUPTED", "add_grading_options", "run_options",
+           "extra_checks"]
 
 EXIT_OK, EXIT_UNDER, EXIT_USAGE, EXIT_INTERNAL, EXIT_INTERRUPTED = 0, 1, 2, 3, 130
 MIN_MEMORY_MB = 256
@@ -64,7 +65,7 @@ def _seed(text: str) -> int:
     return value
 
 
-def _grading_options(parser: argparse.ArgumentParser, batch: bool = False) -> None:
+def add_grading_options(parser: argparse.ArgumentParser, batch: bool = False) -> None:
     parser.add_argument("--task", action="append", choices=TASKS, metavar="NAME",
                         help=f"grade only this task; repeatable ({', '.join(TASKS)})")
     if not batch:
@@ -104,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
                     "assignment/, or a folder or two deeper), a .zip of one, or a notebook.")
     check.add_argument("submission", nargs="?", default="assignment",
                        help="the submission (default: assignment)")
-    _grading_options(check)
+    add_grading_options(check)
     check.add_argument("--format", action="append", choices=sorted(FORMATS), metavar="FORMAT",
                        help=f"report format, repeatable ({', '.join(sorted(FORMATS))}; "
                             "default text)")
@@ -127,7 +128,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _options(args: argparse.Namespace):
+def run_options(args: argparse.Namespace):
     """The run options of ``check`` and ``batch`` (UsageError when invalid)."""
     from grader import sandbox
     from grader.runner import RunOptions
@@ -156,7 +157,7 @@ def _options(args: argparse.Namespace):
                                             memory_mb=args.memory_mb))
 
 
-def _extra(args: argparse.Namespace):
+def extra_checks(args: argparse.Namespace):
     from grader.battery import ExtraChecksError, load_extra
     from grader.grading import Extra
 
@@ -171,7 +172,22 @@ def _extra(args: argparse.Namespace):
         batteries += found
         files += read
         paths.append(str(Path(path).resolve()))
-    return Extra(tuple(batteries), tuple(files), tuple(paths))
+    extra = Extra(tuple(batteries), tuple(files), tuple(paths))
+    _check_shares(extra)
+    return extra
+
+
+def _check_shares(extra) -> None:
+    """The points of the extra checks' functions can be shared (else a usage error now)."""
+    from grader.contract import POINTS
+    from grader.grading import load_batteries
+    from grader.scoring import allocate
+
+    tasks = tuple(dict.fromkeys(b.task for b in extra.batteries if b.task in POINTS))
+    try:
+        allocate([c for b in load_batteries(tasks, extra) for c in b.checks], POINTS)
+    except ValueError as exc:
+        raise UsageError(f"--extra-checks: {exc}") from None
 
 
 def _formats(args: argparse.Namespace) -> tuple[str, ...]:
@@ -217,9 +233,9 @@ def _check(args: argparse.Namespace, graded: list) -> int:
     from grader.inputs import open_submission
     from grader.reporters import emit
 
-    options = _options(args)
+    options = run_options(args)
     formats = _formats(args)
-    extra = _extra(args)
+    extra = extra_checks(args)
     if "html" in formats or args.plots or args.pictures:
         import dataclasses
 

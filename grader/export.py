@@ -142,12 +142,10 @@ def build_gradescope(out: Path, extra: tuple[Path, ...] = (), seed: int | None =
 def _run(args) -> int:
     import sys
 
-    from grader.cli import UsageError
+    from grader.cli import UsageError, extra_checks
 
     extra = tuple(Path(p) for p in (args.extra_checks or ()))
-    for path in extra:
-        if not path.exists():
-            raise UsageError(f"--extra-checks {path}: no such file or folder")
+    extra_checks(args)  # loaded and their points shared here, not first on Gradescope
     if args.seed is not None and not 0 <= args.seed < 2**31:
         raise UsageError(f"--seed {args.seed} must be between 0 and 2**31 - 1")
     out = Path(args.out)

@@ -16,14 +16,14 @@ __all__ = ["add_parser"]
 
 
 def add_parser(sub) -> None:
-    from grader.cli import _grading_options
+    from grader.cli import add_grading_options
 
     parser = sub.add_parser(
         "watch", help="re-grade every time a module is saved",
         description="Grade SUBMISSION, then again whenever one of its modules changes "
                     "(unchanged functions come from the cache). Ctrl-C stops.")
     parser.add_argument("submission", nargs="?", default="assignment")
-    _grading_options(parser)
+    add_grading_options(parser)
     parser.add_argument("--interval", type=float, default=0.5, metavar="SECONDS",
                         help="how often to look for changes (default 0.5)")
     parser.set_defaults(run=_run)
@@ -44,14 +44,14 @@ def _fingerprints(submission) -> dict[str, str]:
 def _run(args) -> int:
     from rich.console import Console
 
-    from grader.cli import _extra, _options
+    from grader.cli import extra_checks, run_options
     from grader.examples import Examples
     from grader.grading import grade, load_batteries, open_workers
     from grader.reporters.text import print_report
     from grader.submission import locate
 
-    options = _options(args)
-    extra = _extra(args)
+    options = run_options(args)
+    extra = extra_checks(args)
     submission = locate(args.submission)
     console = Console(highlight=False)
     pool = open_workers(load_batteries(options.tasks, extra), extra)

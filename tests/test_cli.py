@@ -44,6 +44,37 @@ def test_bad_input_exits_2_with_one_line(args, needle):
     assert len(out.stderr.strip().splitlines()) <= 3
 
 
+_TOO_MANY = """
+from grader.battery import Battery
+from grader.check import Check
+
+
+def _ok(student, rng):
+    return ""
+
+
+BATTERY = Battery("quiz", tuple(Check(f"quiz.q1.extra{i}", "unit", _ok) for i in range(40)))
+"""
+
+
+@pytest.mark.parametrize("command", [["check", str(REFERENCE), "--task", "quiz"],
+                                     ["export", "gradescope", "--out", "bundle.zip"]])
+@pytest.mark.parametrize("source, needle", [
+    ('raise RuntimeError("oops")\n', "RuntimeError: oops"),
+    ("X = 1\n", "defines no BATTERY"),
+    (_TOO_MANY, "quiz.q1 has 41 checks that carry a weight but only 32 sixteenths"),
+])
+def test_extra_checks_that_cannot_grade_are_refused_before_grading(tmp_path, command, source,
+                                                                   needle):
+    """Not first on Gradescope, where every submission would pay for the instructor's file."""
+    checks = tmp_path / "hidden.py"
+    checks.write_text(source)
+    out = run_cli(*command, "--extra-checks", str(checks), cwd=tmp_path)
+    assert out.returncode == 2, out.stderr
+    assert needle in out.stderr and "Traceback" not in out.stderr
+    assert not (tmp_path / "bundle.zip").exists()
+
+
 def test_not_a_submission_suggests_where_the_modules_are(tmp_path):
     (tmp_path / "readme.txt").write_text("hello")
     out = run_cli("check", str(tmp_path))
