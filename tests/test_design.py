@@ -104,6 +104,35 @@ def test_variance_hint_names_known_mistakes():
     assert "truncated at 2σ without rescaling" in mistakes.variance_hints([(normal, 0.774)]).hint
 
 
+def _cut_at_two(rng, n: int) -> np.ndarray:
+    """N(0, 1) with every draw beyond ±2 drawn again: variance 0.774, nothing rescaled."""
+    z = rng.standard_normal(n)
+    while (bad := np.abs(z) > 2).any():
+        z[bad] = rng.standard_normal(int(bad.sum()))
+    return z
+
+
+@pytest.mark.parametrize("function", ["xavier_normal", "he_normal"])
+def test_a_normal_truncated_and_not_rescaled_is_one_named_mistake_in_every_check(function):
+    """Its variance (0.774) and its bounded law fail four checks; all name one mistake,
+    so that the class page counts it once. Truncated and rescaled, only the law is wrong."""
+    case = design.CASES[function][0]
+    t = case.target
+    w = _cut_at_two(np.random.default_rng(5), 65536) * t.std
+    ratio = float(np.mean(w * w)) / t.var
+    support = stats.support(w, t.std, t.family)
+    assert not support.passed
+    names = {mistakes.variance_hints([(case, ratio)]).mistake,
+             mistakes.family_hint(w / t.std, t.family, 1e-9, function).mistake,
+             mistakes.support_hint(w, t, support.statistic, function).mistake}
+    mixup = {"xavier_normal": "Keras' truncated normal mixed up with PyTorch's normal",
+             "he_normal": "Keras' HeNormal mixed up with PyTorch's kaiming_normal_"}[function]
+    assert names == {f"the normal truncated at 2σ without rescaling ({mixup})"}
+    rescaled = w / stats.TRUNCATED_STD
+    assert mistakes.family_hint(rescaled / t.std, t.family, 1e-9, function).mistake == (
+        "a truncated normal (redrawn beyond 2σ') law instead of a normal one")
+
+
 def test_a_ratio_several_mistakes_give_lists_them_and_names_none():
     """One case with gain 5/3: ignoring the gain (ratio 0.36) and the bound set to σ (1/3)
     are one ratio; a second case with another gain tells them apart."""

@@ -307,6 +307,24 @@ BROKEN: tuple[Broken, ...] = (
             bound = math.sqrt(3.0) * gain / math.sqrt(max(1, fan))
             return rng.uniform(0.0, bound, size=dims)
     """),
+    Broken('hn_truncated_not_rescaled', 'he_normal',
+           ('distribution', 'support', 'torch_parity', 'variance'), """
+        def he_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch",
+                      rng=None):
+            dims = _as_shape(shape)
+            if mode not in ("fan_in", "fan_out"):
+                raise ValueError(mode)
+            fan_in, fan_out = compute_fans(dims, layout)
+            gain = calculate_gain(nonlinearity, a)
+            rng = _generator(rng)
+            std = gain / math.sqrt(max(1, fan_in if mode == "fan_in" else fan_out))
+            z = rng.standard_normal(dims)
+            bad = np.abs(z) > 2
+            while bad.any():
+                z[bad] = rng.standard_normal(int(bad.sum()))
+                bad = np.abs(z) > 2
+            return std * z
+    """),
     Broken('hn_xavier_instead_of_he', 'he_normal', ('torch_parity', 'variance'), """
         def he_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu", layout="torch",
                       rng=None):

@@ -41,6 +41,21 @@ def alt_fans(shape, layout):
     return out
 
 
+#: the framework convention a normal truncated at 2σ (and not rescaled) comes from
+_TRUNCATION_MIXUP = {"xavier_normal": "Keras' truncated normal mixed up with PyTorch's normal",
+                     "he_normal": "Keras' HeNormal mixed up with PyTorch's kaiming_normal_"}
+
+
+def _unrescaled_truncation(function: str) -> str:
+    """The name of one mistake four checks see: a normal truncated at 2σ, not rescaled.
+
+    Its variance is 0.774·σ0² (the variance and parity checks) and its law bounded
+    (the distribution and support checks): all of them name it alike, so that the
+    class page counts it once.
+    """
+    return f"the normal truncated at 2σ without rescaling ({_TRUNCATION_MIXUP[function]})"
+
+
 def mistakes(case: Case) -> list[tuple[float, str]]:
     """(variance ratio it gives, name) for the known mistakes that change this case."""
     f, kw, t = case.function, {**DEFAULTS[case.function], **case.kw}, case.target
@@ -63,9 +78,7 @@ def mistakes(case: Case) -> list[tuple[float, str]]:
                 (0.5, "1/(fan_in+fan_out): the factor 2 of Glorot's 2/(fan_in+fan_out) missing"),
                 (2 / fi / base, "He's 2/fan_in used instead of Xavier's 2/(fan_in+fan_out)")]
         if f == "xavier_normal":
-            out.append((stats.TRUNCATED_STD**2, "the normal truncated at 2σ without "
-                                                "rescaling (Keras' truncated normal mixed up "
-                                                "with PyTorch's normal)"))
+            out.append((stats.TRUNCATED_STD**2, _unrescaled_truncation(f)))
         for name, (a, b) in alt_fans(shape, layout):
             out.append((2.0 / max(1, a + b) / base, name))
     elif f.startswith("he"):
@@ -79,9 +92,7 @@ def mistakes(case: Case) -> list[tuple[float, str]]:
                 (2.0 * fan / (fi + fo) / (g * g), "Xavier's 2/(fan_in+fan_out) used instead of "
                                                   "He's gain²/fan")]
         if f == "he_normal":
-            out.append((stats.TRUNCATED_STD**2, "the normal truncated at 2σ without "
-                                                "rescaling (Keras' HeNormal mixed up with "
-                                                "PyTorch's kaiming_normal_)"))
+            out.append((stats.TRUNCATED_STD**2, _unrescaled_truncation(f)))
         if kw["mode"] == "fan_out":
             out.append((fan / other, "mode ignored (fan_in used for mode='fan_out')"))
         if kw["nonlinearity"] == "leaky_relu" and kw["a"] != 0:
@@ -157,15 +168,24 @@ def _reached(reach: float, families) -> list[str]:
     return [f for f in families if _REACH[f][0] <= reach <= _REACH[f][1]]
 
 
-def _other_law(looks: str, family: str) -> Diagnosis:
-    """Samples that look like law ``looks`` where ``family`` belongs."""
+def _other_law(looks: str, family: str, ratio: float, function: str) -> Diagnosis:
+    """Samples that look like law ``looks`` where ``family`` belongs; ``ratio`` is their
+    variance over the target's (0.774 for a normal truncated at 2σ and not rescaled)."""
+    if (looks == "truncated_normal" and family == "normal" and function in _TRUNCATION_MIXUP
+            and abs(math.log(ratio / stats.TRUNCATED_STD**2)) <= stats.VARIANCE_BAND):
+        return Diagnosis("Your values look like a normal cut at 2σ and not rescaled (variance "
+                         f"× {ratio:.3g}): this function draws an untruncated normal, as "
+                         "PyTorch does (rng.standard_normal, nothing redrawn); the truncated "
+                         "normal is Keras'.",
+                         _unrescaled_truncation(function))
     return Diagnosis(f"Your values look {FAMILY_TEXT[looks]}, not {FAMILY_TEXT[family]}: "
                      "check which rng method you call.",
                      f"a {FAMILY_TEXT[looks]} law instead of a {FAMILY_TEXT[family]} one")
 
 
-def family_hint(z: np.ndarray, family: str, alpha: float) -> Diagnosis:
-    """What the standardised samples ``z`` look like, when they are not ``family``."""
+def family_hint(z: np.ndarray, family: str, alpha: float, function: str) -> Diagnosis:
+    """What the standardised samples ``z`` of ``function`` look like, when they are not
+    ``family``."""
     rms = math.sqrt(float(np.mean(z * z))) or 1.0
     top = float(np.max(np.abs(z)))
     if top == 0:
@@ -194,7 +214,7 @@ def family_hint(z: np.ndarray, family: str, alpha: float) -> Diagnosis:
         return Diagnosis(f"The shape of the distribution is right but the scale is not "
                          f"(variance × {rms * rms:.3g}); see the variance check.")
     if looks:
-        return _other_law(looks[0], family)
+        return _other_law(looks[0], family, rms * rms, function)
     if family == "truncated_normal":
         return Diagnosis("Draw N(0, σ'²) with σ' = σ0/0.87962566103423978 and redraw every "
                          "value beyond 2σ' until none is left (do not clip).")
@@ -202,7 +222,7 @@ def family_hint(z: np.ndarray, family: str, alpha: float) -> Diagnosis:
                      "names.")
 
 
-def support_hint(w: np.ndarray, t: Target, statistic: float) -> Diagnosis:
+def support_hint(w: np.ndarray, t: Target, statistic: float, function: str) -> Diagnosis:
     rms = math.sqrt(float(np.mean(w * w)))
     spread = float(np.max(np.abs(w))) / rms if rms > 0 else 0.0
     # max|w| / rms of the target law (uniform: √3; truncated normal: 2/c·c = about 2.27)
@@ -223,7 +243,7 @@ def support_hint(w: np.ndarray, t: Target, statistic: float) -> Diagnosis:
         # bounded values: the reach of a bounded law names it (as in family_hint)
         bounded = _reached(spread, ("uniform", "truncated_normal"))
         if bounded:
-            return _other_law(bounded[0], "normal")
+            return _other_law(bounded[0], "normal", rms * rms / t.var, function)
         return Diagnosis("This normal must not be truncated (that is Keras' truncated_normal, "
                          "not this function).", "a normal truncated where none belongs")
     return Diagnosis("Values far beyond a normal's range: draw from a normal.")

@@ -149,7 +149,7 @@ def _distribution(function: str, student, rng) -> str:
                             f"variance {t.var:.4g}; the histogram of your values differs from "
                             f"it by up to {v.statistic:.3f} in cumulative probability (a "
                             f"correct solution stays below {v.high:.3f})")
-            hints.append(mistakes.family_hint(z, t.family, alpha))
+            hints.append(mistakes.family_hint(z, t.family, alpha, function))
             evidence.append(v.sentence)
     if failures:
         hint, mistake = next((h for h in hints if h.hint), hints[0])
@@ -183,7 +183,7 @@ def _support(function: str, student, rng) -> str:
         bound += v.bound
         if not v.passed:
             failures.append(_support_words(case, v))
-            hints.append(mistakes.support_hint(w, t, v.statistic))
+            hints.append(mistakes.support_hint(w, t, v.statistic, function))
             evidence.append(v.sentence)
     if failures:
         raise CheckFailed(f"{function} has values outside (or not reaching) the range of its "
