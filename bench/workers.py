@@ -1,6 +1,7 @@
 """Where a batch's time per student goes: the grader, the workers, their round trips.
 
-A batch grader keeps its warm servers and its replayed examples from one
+A batch grader keeps its warm servers and its memory (replayed examples, expected
+values) from one
 student to the next (``grader batch``). This study grades the reference
 ``--students`` times (5 by default) in one process the same way and reports,
 for each further student (the first draws the examples and imports the
@@ -61,18 +62,18 @@ class _Counting:
 
 
 def _students(pool, n: int) -> list[tuple[float, float, float, int]]:
-    from grader.examples import Examples
+    from grader.memory import Memory
     from grader.grading import grade
     from grader.runner import RunOptions
     from grader.submission import locate
 
-    counting, examples, rows = _Counting(pool), Examples(), []
+    counting, memory, rows = _Counting(pool), Memory(), []
     submission = locate(str(ROOT / "reference"))
     for _ in range(n):
         counting.started = 0
         t0, m0, c0 = time.perf_counter(), _machine_cpu(), _own_cpu()
         report = grade(submission, RunOptions(seed=0, tasks=TASKS, jobs=2), pool=counting,
-                       examples=examples)
+                       memory=memory)
         rows.append((time.perf_counter() - t0, _machine_cpu() - m0, _own_cpu() - c0,
                      counting.started))
         if report.units != report.max_units:
@@ -141,6 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         print("bench workers: Linux only (warm servers, /proc/stat)", file=sys.stderr)
         return 2
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # as the grader program sets it
     sys.path.insert(0, str(ROOT))
     from grader.grading import load_batteries, open_workers
 

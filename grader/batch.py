@@ -188,7 +188,7 @@ def _store(out: Path, outcome, formats: tuple[str, ...]) -> None:
 
 
 # -- the graders ------------------------------------------------------------------------------
-def _grade_one(name: str, path: Path, options, extra, pool, examples) -> dict:
+def _grade_one(name: str, path: Path, options, extra, pool, memory) -> dict:
     from grader.classbook import status_of
     from grader.grading import grade
     from grader.inputs import open_submission
@@ -198,7 +198,7 @@ def _grade_one(name: str, path: Path, options, extra, pool, examples) -> dict:
     try:
         with open_submission(str(path)) as submission:
             report = grade(submission, options, extra=extra, pool=pool,
-                           examples=examples).to_dict()
+                           memory=memory).to_dict()
         report["submission"] = name
         return {"status": status_of(report), "report": report, "message": "",
                 "duration_s": time.perf_counter() - t0}
@@ -216,19 +216,20 @@ def _grade_one(name: str, path: Path, options, extra, pool, examples) -> dict:
 
 def _grader_loop(read_fd: int, write_fd: int, pool, options, extra) -> None:
     """A grader process: one student per line in, one result per line out; the examples
-    it draws for the first student are replayed for the next (``grader.examples``)."""
+    it draws and the expected values it computes for the first student are reused for
+    the next (``grader.memory``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from grader import sandbox
-    from grader.examples import Examples
+    from grader.memory import Memory
 
     sandbox.die_with_parent()
     with os.fdopen(read_fd, "r", encoding="utf-8") as inp, \
             os.fdopen(write_fd, "w", encoding="utf-8", buffering=1) as outp:
-        examples = Examples()
+        memory = Memory()
         for line in inp:
             job = json.loads(line)
             result = _grade_one(job["student"], Path(job["path"]), options, extra, pool,
-                                examples)
+                                memory)
             outp.write(json.dumps({"student": job["student"], **result}) + "\n")
 
 
@@ -345,12 +346,12 @@ def _grade_all(todo, pool, options, extra, jobs: int, student_timeout: float, fi
     """Grade ``todo`` with ``jobs`` forked graders (one after another where forking is
     not ours to do); ``finish(name, result)`` is called as each student is done."""
     from grader import sandbox
-    from grader.examples import Examples
+    from grader.memory import Memory
 
     if not sandbox.CAN_FORK:
-        examples = Examples()
+        memory = Memory()
         for name, path, _ in todo:
-            finish(name, _grade_one(name, path, options, extra, pool, examples))
+            finish(name, _grade_one(name, path, options, extra, pool, memory))
         return
     queue = list(todo)
     graders: list[_Grader] = []

@@ -23,9 +23,11 @@ __all__ = ["Profile", "Battery", "merge", "load_extra", "ExtraChecksError"]
 class Profile:
     """How the workers of a task are started.
 
-    ``preload`` is what the worker server imports before any student code runs
-    (numpy always; torch and TensorFlow where the task's oracles or models need
-    them); ``memory_factor`` multiplies ``--memory-mb`` (TensorFlow reserves
+    ``preload`` is what every worker of the task imports before any student code
+    runs (numpy always; torch and TensorFlow where the models need them);
+    ``helpers_need`` is what the task's helpers (the oracles standing in for the
+    module's other SPEC functions) need, imported only by the workers of
+    functions that can reach them (``grader.reach``); ``memory_factor`` multiplies ``--memory-mb`` (TensorFlow reserves
     address space it never touches); ``start_timeout_s`` bounds the import of
     the student's module in a warm worker (scaled by ``--timeout``): the
     reference's modules import in under 0.06 s there (forking and entering the
@@ -36,6 +38,7 @@ class Profile:
     """
 
     preload: tuple[str, ...] = ("numpy",)
+    helpers_need: tuple[str, ...] = ()
     memory_factor: float = 1.0
     start_timeout_s: float = 10.0
     priority: int = 0

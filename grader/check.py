@@ -22,12 +22,28 @@ from grader.contract import POINTS
 from grader.wire import Unsupported
 
 __all__ = ["KINDS", "VISIBILITIES", "Check", "CheckFailed", "CheckSkipped", "Diagnosis",
-           "Figure", "expect_array",
+           "Figure", "expected", "grader_draw", "expect_array",
            "expect_float", "values", "describe", "fmt_shape", "summarize"]
 
 KINDS = ("statistical", "property", "parity", "unit", "experiment")
 #: who sees a check's result on Gradescope (its ``visibility`` of a test)
 VISIBILITIES = ("visible", "hidden", "after_due_date", "after_published")
+
+
+def expected(student, oracle: Callable, *args, **kwargs):
+    """``oracle(*args, **kwargs)``: what the function should give, computed once by a
+    process that grades many submissions (``student.memory``, ``grader.memory``)."""
+    memory = student.memory
+    return oracle(*args, **kwargs) if memory is None else memory.expected(oracle, *args,
+                                                                           **kwargs)
+
+
+def grader_draw(student, rng: np.random.Generator, key: tuple, draw: Callable):
+    """``draw(rng)``, a draw of the grader's own (a framework's sample, a demo network),
+    computed once by a process that grades many submissions; ``rng`` ends where the draw
+    leaves it either way."""
+    memory = student.memory
+    return draw(rng) if memory is None else memory.draw(rng, key, draw)
 
 
 class CheckFailed(Exception):

@@ -1,12 +1,14 @@
-"""The warm server every Linux worker is forked from.
+"""The warm servers every Linux worker is forked from.
 
-The grader imports what its own checks and the workers need (numpy, torch)
-and, before it computes anything, forks this server: a process that has
-imported everything and never computes, so forking it again is safe and
-instant. (A process forked after torch or TensorFlow has *run* an operation
-can deadlock.) A server may import more after it is forked (``imports``:
-TensorFlow for the frameworks task), overlapped with the grader's own work;
-it says "ready" when it has.
+A server is a process that has imported what its workers need and never
+computes, so forking it again is safe and quick. (A process forked after
+torch or TensorFlow has *run* an operation can deadlock.) It is either
+forked from the grader before the grader computes anything (:func:`start`;
+it may import more after it is forked: TensorFlow for the frameworks task,
+overlapped with the grader's own work), or started as a fresh interpreter
+that imports only what it is told (:func:`spawn`): forking costs in
+proportion to the server's memory, and a NumPy-only server is a tenth of
+the grader's size. It says "ready" when it has imported.
 
 For every worker the server forks a *monitor*, which starts a session,
 optionally drops to an unprivileged user, enters the sandbox
@@ -27,11 +29,12 @@ import os
 import selectors
 import signal
 import socket
+import sys
 import tempfile
 
 from grader import sandbox
 
-__all__ = ["ServerConnection", "start", "probe_isolation"]
+__all__ = ["ServerConnection", "start", "spawn", "probe_isolation"]
 
 _MAX_MESSAGE = 1 << 20
 
@@ -145,10 +148,20 @@ def probe_isolation() -> sandbox.Isolation:
 
 def _serve(controls: list[socket.socket], isolation: sandbox.Isolation) -> None:
     """The server's loop: spawn workers until every control socket closes."""
+    import gc
+
+    from grader import worker
+
     signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # monitors are reaped by the kernel
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the grader's to handle
     sandbox.become_subreaper()
     sandbox.die_with_parent()
+    # listed once here rather than in every worker (each listing writes to every page of
+    # sys.modules' names, which a forked worker would then copy); and everything imported
+    # is frozen, so that no collection in a worker walks (and copies) the server's objects
+    loaded = (worker.grader_modules(), len(sys.modules))
+    gc.collect()
+    gc.freeze()
     selector = selectors.DefaultSelector()
     for sock in controls:
         selector.register(sock, selectors.EVENT_READ)
@@ -184,7 +197,7 @@ def _serve(controls: list[socket.socket], isolation: sandbox.Isolation) -> None:
                     os.close(fd)
                 _send(sock, {"error": f"bad request {message.get('op')!r}"})
                 continue
-            spec = dict(message["spec"], isolation=isolation.name)
+            spec = dict(message["spec"], isolation=isolation.name, loaded=loaded)
             closing = [s.fileno() for s in controls if s.fileno() >= 0]
             pid = os.fork()
             if pid == 0:
@@ -276,6 +289,44 @@ def _import_all(names: tuple[str, ...], controls: list[socket.socket]) -> None:
             _send(sock, {"status": "failed", "message": f"importing {name} failed: "
                                                         f"{type(exc).__name__}: {exc}"})
         raise
+
+
+_SPAWN = ("import sys; sys.path.insert(0, sys.argv[1]); "
+          "from grader.forkserver import _spawned; _spawned(int(sys.argv[2]), sys.argv[3])")
+
+
+def _spawned(fd: int, imports: str) -> None:
+    """The entry point of a server started as a fresh interpreter (:func:`spawn`)."""
+    code = 0
+    theirs = socket.socket(fileno=fd)
+    try:
+        sandbox.die_with_parent()
+        _import_all(tuple(json.loads(imports)), [theirs])
+        _serve([theirs], probe_isolation())
+    except BaseException:  # noqa: BLE001
+        code = 70
+    finally:
+        os._exit(code)
+
+
+def spawn(imports: tuple[str, ...], root: str):
+    """A server started as a fresh interpreter that imports ``imports`` only: the smallest
+    server there can be, whatever this process has imported. Returns the process and the
+    grader's end of its control socket."""
+    import subprocess
+
+    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
+    # its workers run student code on one thread: no idle BLAS threads spinning beside it
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+           "MKL_NUM_THREADS": "1"}
+    try:
+        proc = subprocess.Popen(
+            [sys.executable, "-I", "-B", "-c", _SPAWN, root, str(theirs.fileno()),
+             json.dumps(list(imports))],
+            pass_fds=(theirs.fileno(),), stdin=subprocess.DEVNULL, close_fds=True, env=env)
+    finally:
+        theirs.close()
+    return proc, mine
 
 
 def start(imports: tuple[str, ...] = ()) -> tuple[socket.socket, int]:

@@ -39,6 +39,9 @@ def load_batteries(tasks: tuple[str, ...], extra: Extra = Extra()) -> tuple:
 
 #: what the frameworks' workers import after their server is forked (never the grader)
 LATER = ("tensorflow", "keras")
+#: what the frameworks server imports besides: building a torch module loads torch's
+#: symbolic shapes (and sympy), 0.4 s a worker
+LATER_TORCH = ("torch.fx.experimental.symbolic_shapes",)
 
 
 def framework_modules(batteries) -> tuple[str, ...]:
@@ -63,19 +66,31 @@ def framework_modules(batteries) -> tuple[str, ...]:
 def open_workers(batteries, extra: Extra = Extra()):
     """A worker pool for these batteries; call before anything is computed here.
 
-    TensorFlow is imported by a second server (never here) when a battery's
-    workers preload it or a check compares with it.
+    The servers are started first (``grader.workers.WarmPool``); what the
+    grader's own checks need is imported after (torch's symbolic shapes, which
+    its autograd loads, stay out of every server). TensorFlow is imported by
+    the frameworks server (never here) when a battery's workers preload it or a
+    check compares with it.
     """
+    import importlib
     import importlib.util
 
-    from grader.workers import open_pool, preloads
+    from grader.workers import TIERS, open_pool, preloads
 
-    wanted = preloads(batteries) + framework_modules(batteries)
-    modules = tuple(n for n in dict.fromkeys(wanted) if n not in LATER)
+    frameworks = frozenset().union(*(held for _, held in TIERS))
+    wanted = preloads(batteries)
+    base = tuple(n for n in wanted if n not in frameworks)
+    torch = ("torch",) if ("torch" in wanted or "torch" in framework_modules(batteries)) \
+        and importlib.util.find_spec("torch") is not None else ()
     needs = any(n in LATER for n in wanted) or any(
         "tensorflow" in c.requires for b in batteries for c in b.checks)
     later = LATER if needs and all(importlib.util.find_spec(n) for n in LATER) else ()
-    return open_pool(modules, hide=extra.paths, later=later)
+    if later and torch:
+        later = LATER_TORCH + later
+    pool = open_pool(base, torch, hide=extra.paths, later=later)
+    for name in framework_modules(batteries):
+        importlib.import_module(name)
+    return pool
 
 
 def _cached_task(task: str, options: RunOptions, cache):
@@ -112,11 +127,12 @@ def cached_report(submission, options: RunOptions, cache) -> "object | None":
 
 def grade(submission, options: RunOptions, *, extra: Extra = Extra(), use_cache: bool = False,
           progress: Callable = lambda r: None, on_total: Callable = lambda n: None, pool=None,
-          examples=None):
+          memory=None):
     """Grade ``submission``; ``pool`` (kept by the caller) or a fresh one closed here.
 
-    ``examples`` (``grader.examples.Examples``), kept by a caller that grades
-    again, replays the property-based examples drawn by the earlier gradings.
+    ``memory`` (``grader.memory.Memory``), kept by a caller that grades
+    again, replays the property-based examples drawn and reuses the expected
+    values computed by the earlier gradings.
 
     ``on_total`` is told how many checks will run, ``progress`` is given each result.
     A task whose functions are all in the cache loads no battery and starts no
@@ -150,7 +166,7 @@ def grade(submission, options: RunOptions, *, extra: Extra = Extra(), use_cache:
         for r in results:
             progress(r)
     try:
-        report = runner.run(submission, batteries, todo, pool, progress, cache, examples)
+        report = runner.run(submission, batteries, todo, pool, progress, cache, memory)
     finally:
         if own:
             pool.close()

@@ -3,9 +3,9 @@
 The examples are seeded from the check's own rng (itself a function of
 ``--seed`` and the check id): one seed always gives the same examples, two
 seeds two different sets. No example database is used and nothing is
-printed; given an :class:`~grader.examples.Examples` store, the examples on
+printed; given a :class:`~grader.memory.Memory`, the examples on
 which the property held are kept in memory and replayed for the next
-submission the same process grades (see ``grader.examples``). A failing
+submission the same process grades (see ``grader.memory``). A failing
 property is shrunk to a small example and its
 :class:`~grader.check.CheckFailed` is raised; a problem of the student's code
 (NotImplementedError, timeout, crash) stops the search at once and is raised
@@ -29,7 +29,7 @@ import numpy as np
 from hypothesis import HealthCheck, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 
-from grader.examples import Examples
+from grader.memory import Memory
 from grader.student import StudentProblem
 
 __all__ = ["for_all", "one_origin"]
@@ -57,15 +57,15 @@ _without_local_constants()  # once, before this process's first search
 
 def for_all(strategy: st.SearchStrategy, prop: Callable[[object], None],
             rng: np.random.Generator, max_examples: int = 60,
-            examples: Examples | None = None) -> None:
+            memory: Memory | None = None) -> None:
     """Check ``prop(example)`` for examples drawn from ``strategy``, seeded from ``rng``.
 
-    ``examples`` (optional) holds what earlier submissions drew with the same
+    ``memory`` (optional) holds what earlier submissions drew with the same
     seed: replayed first, and kept when this search draws afresh.
     """
     start = int(rng.integers(2**63 - 1))
     key = (start, max_examples, repr(strategy))
-    drawn = examples.get(key) if examples is not None else None
+    drawn = memory.replay(key) if memory is not None else None
     failure = _failure_on(drawn, prop) if drawn is not None else None
     if drawn is not None and failure is None:
         return
@@ -80,7 +80,7 @@ def for_all(strategy: st.SearchStrategy, prop: Callable[[object], None],
     def search(example):
         if problems:
             return
-        if examples is not None:
+        if memory is not None:
             tried.append(copy.deepcopy(example))
         try:
             prop(example)
@@ -92,8 +92,8 @@ def for_all(strategy: st.SearchStrategy, prop: Callable[[object], None],
         raise problems[0]
     if failure is not None:  # a function whose answers change from call to call
         raise failure
-    if examples is not None:
-        examples.keep(key, tuple(tried))
+    if memory is not None:
+        memory.keep(key, tuple(tried))
 
 
 def _failure_on(drawn: tuple, prop: Callable[[object], None]) -> Exception | None:

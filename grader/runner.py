@@ -126,11 +126,11 @@ class _Gate:
     """The gate of one function (the battery names it), run at most once."""
 
     def __init__(self, gate: Callable | None, function: str, worker, seed: int,
-                 timeout_s: float, strikes: list) -> None:
+                 timeout_s: float, strikes: list, shared: dict) -> None:
         self.run = gate
         self.function = function
         self.student = StudentFunction(function, worker, call_timeout_s=timeout_s,
-                                       _strikes=strikes)
+                                       _strikes=strikes, shared=shared)
         self.seed = seed
         self._done = False
         self._failure: Exception | None = None
@@ -192,7 +192,7 @@ def _run_group(submission: Submission, battery: Battery,
                members: list[tuple[str, list[Check], list]], units: dict[str, int],
                options: RunOptions, pool, memo: _ImportMemo,
                progress: Callable[[CheckResult], None],
-               examples=None) -> dict[str, list[CheckResult]]:
+               memory=None) -> dict[str, list[CheckResult]]:
     """The checks of ``members`` (function, its checks, its strikes) in one worker.
 
     A group is one function, or the functions whose checks all read one attribute
@@ -234,12 +234,12 @@ def _run_group(submission: Submission, battery: Battery,
             startup_problem = None
         except StudentProblem as problem:
             startup_problem = problem
-        shared: dict = {}  # what its checks draw through it, for the next check
+        shared: dict = {}  # what its gate and checks draw through it, for the next check
         gates: dict[str, _Gate] = {}
         for function, check, strikes in runnable:  # at the limit of the function's first check
             if function not in gates:
                 gates[function] = _Gate(battery.gates.get(function), function, worker,
-                                        options.seed, _timeout(check, limits), strikes)
+                                        options.seed, _timeout(check, limits), strikes, shared)
         for function, check, strikes in runnable:
             t0 = time.perf_counter()
             gate = gates[function]
@@ -252,7 +252,7 @@ def _run_group(submission: Submission, battery: Battery,
                 student = StudentFunction(function, worker,
                                           call_timeout_s=_timeout(check, limits),
                                           _strikes=strikes, shared=shared,
-                                          framework=pool.framework, examples=examples)
+                                          framework=pool.framework, memory=memory)
                 res = _run_one(check, student, units[check.id], options.seed)
             done(function, dataclasses.replace(res, duration_s=time.perf_counter() - t0))
     finally:
@@ -274,12 +274,12 @@ def _join(groups: list, battery: Battery, function: str, checks: list[Check],
 
 def run(submission: Submission, batteries: tuple[Battery, ...], options: RunOptions, pool,
         progress: Callable[[CheckResult], None] = lambda r: None, cache=None,
-        examples=None) -> Report:
+        memory=None) -> Report:
     """Grade ``submission`` with the batteries of ``options.tasks``.
 
     ``pool`` makes the workers (``grader.workers``); ``cache`` (optional,
     ``grader.cache``) holds earlier results of unchanged functions;
-    ``examples`` (optional, ``grader.examples``) what earlier gradings of this
+    ``memory`` (optional, ``grader.memory``) what earlier gradings of this
     process drew.
     """
     t0 = time.perf_counter()
@@ -316,7 +316,7 @@ def run(submission: Submission, batteries: tuple[Battery, ...], options: RunOpti
 
     def one(b, members):
         return _run_group(submission, b, members, units, options, pool, memo, progress,
-                          examples)
+                          memory)
 
     if options.jobs == 1:  # in this thread, one group after another
         done = [(b, one(b, members)) for b, members in todo]

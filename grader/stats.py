@@ -120,6 +120,8 @@ __all__ = [
     "ks_threshold",
     "ks_distance",
     "ks_one_sample",
+    "Reference",
+    "reference",
     "ks_two_sample",
     "scale_interval",
     "scale_two_sample",
@@ -353,16 +355,40 @@ def ks_one_sample(z: np.ndarray, family: str, alpha: float) -> Verdict:
     return Verdict("KS distance", d, 0.0, t, bool(d <= t), alpha, n, sentence)
 
 
-def ks_two_sample(x: np.ndarray, y: np.ndarray, alpha: float) -> Verdict:
-    """Two-sample D of equal-size samples; threshold from Wei & Dudley's two-sample DKW."""
+@dataclass(frozen=True)
+class Reference:
+    """A sample prepared once for the two-sample tests of many others (read-only):
+    its values sorted, the count of its values <= each of them, and its mean square."""
+
+    sorted: np.ndarray
+    at_own: np.ndarray
+    mean_square: float
+
+
+def reference(y: np.ndarray) -> Reference:
+    """``y`` prepared for :func:`ks_two_sample` and :func:`scale_two_sample`."""
+    y = np.asarray(y, dtype=np.float64).ravel()
+    ys = np.sort(y)
+    at_own = np.searchsorted(ys, ys, side="right")
+    for arr in (ys, at_own):
+        arr.flags.writeable = False
+    return Reference(ys, at_own, float(np.mean(y * y)))
+
+
+def ks_two_sample(x: np.ndarray, y: "np.ndarray | Reference", alpha: float) -> Verdict:
+    """Two-sample D of equal-size samples; threshold from Wei & Dudley's two-sample DKW.
+
+    D is the largest gap between the two empirical CDFs over every value of
+    either sample (``y`` may be a :class:`Reference`: the same D).
+    """
     x = np.sort(np.asarray(x, dtype=np.float64).ravel())
-    y = np.sort(np.asarray(y, dtype=np.float64).ravel())
+    ref = y if isinstance(y, Reference) else reference(y)
     n = x.size
-    if y.size != n or n < 458:
+    if ref.sorted.size != n or n < 458:
         raise ValueError("the two-sample DKW bound needs equal sizes n = m >= 458")
-    both = np.concatenate([x, y])
-    fx = np.searchsorted(x, both, side="right") / n
-    fy = np.searchsorted(y, both, side="right") / n
+    fx = np.concatenate([np.searchsorted(x, x, side="right"),
+                         np.searchsorted(x, ref.sorted, side="right")]) / n
+    fy = np.concatenate([np.searchsorted(ref.sorted, x, side="right"), ref.at_own]) / n
     d = float(np.max(np.abs(fx - fy)))
     t = math.sqrt(math.log(2.0 / alpha) / n)
     sentence = (f"two-sample KS distance D = {d:.4f} (samples of one law have D ≤ {t:.4f} "
@@ -392,13 +418,16 @@ def scale_interval(n: int, family: str, alpha: float) -> tuple[float, float]:
     return max(0.0, 1.0 - down), 1.0 + up
 
 
-def scale_two_sample(x: np.ndarray, y: np.ndarray, family: str, alpha: float) -> Verdict:
+def scale_two_sample(x: np.ndarray, y: "np.ndarray | Reference", family: str,
+                     alpha: float) -> Verdict:
     """R = mean(x^2)/mean(y^2) for samples of one target law; pass if in [lo/hi, hi/lo]."""
     x = np.asarray(x, dtype=np.float64).ravel()
-    y = np.asarray(y, dtype=np.float64).ravel()
-    n = min(x.size, y.size)
+    if isinstance(y, Reference):
+        n, my = min(x.size, y.sorted.size), y.mean_square
+    else:
+        y = np.asarray(y, dtype=np.float64).ravel()
+        n, my = min(x.size, y.size), float(np.mean(y * y))
     lo, hi = scale_interval(n, family, alpha / 2)
-    my = float(np.mean(y * y))
     r = float(np.mean(x * x) / my) if my > 0 else float("nan")
     ok = bool(lo / hi <= r <= hi / lo)
     sentence = (f"ratio of mean squares {r:.4f} (two correct samples of n = {n} stay within "

@@ -392,9 +392,9 @@ class StudentFunction:
     ``shared`` dict, in which checks may keep what they drew through the
     function for the next check (the statistical checks share their samples).
     ``framework`` is how a check asks Keras or TensorFlow for the expected
-    answer (the grader itself never imports them). ``examples`` holds the
-    property-based examples this grader process already drew, for replay
-    (``grader.examples``).
+    answer (the grader itself never imports them). ``memory`` holds the
+    property-based examples this grader process already drew and the expected
+    values it computed, for the next submission (``grader.memory``).
     """
 
     name: str
@@ -406,7 +406,7 @@ class StudentFunction:
     #: ``framework(name, *args)``: what Keras/TensorFlow compute
     #: (``grader.oracles.keras_calls``), answered outside the grader's process
     framework: Callable | None = None
-    examples: object | None = None
+    memory: object | None = None
 
     def _request(self, message: dict, what: str) -> dict:
         if len(self._strikes) >= self.max_strikes:

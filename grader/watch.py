@@ -1,7 +1,7 @@
 """``grader watch [SUBMISSION]``: re-grade the modules a student saves, at once.
 
 The watcher imports what the checks need once and keeps one warm worker
-server, and the property-based examples it drew (``grader.examples``), for as
+server, and the examples it drew and values it computed (``grader.memory``), for as
 long as it runs; every time a module's content changes it grades again,
 taking the results of unchanged functions from the cache, and redraws the
 summary. Ctrl-C stops it cleanly.
@@ -45,7 +45,7 @@ def _run(args) -> int:
     from rich.console import Console
 
     from grader.cli import extra_checks, run_options
-    from grader.examples import Examples
+    from grader.memory import Memory
     from grader.grading import grade, load_batteries, open_workers
     from grader.reporters.text import print_report
     from grader.submission import locate
@@ -56,7 +56,7 @@ def _run(args) -> int:
     console = Console(highlight=False)
     pool = open_workers(load_batteries(options.tasks, extra), extra)
     seen: dict[str, str] = {}
-    examples = Examples()  # drawn by the first grading, replayed by the next
+    memory = Memory()  # drawn by the first grading, replayed by the next
     try:
         while True:
             now = _fingerprints(submission)
@@ -65,7 +65,7 @@ def _run(args) -> int:
                 seen = now
                 t0 = time.perf_counter()
                 report = grade(submission, options, extra=extra, use_cache=True, pool=pool,
-                               examples=examples)
+                               memory=memory)
                 console.clear()
                 if changed:
                     console.print(f"[dim]changed: {', '.join(f'{t}.py' for t in changed)}[/]")

@@ -84,19 +84,29 @@ def encode(value: object, *, _depth: int = 0, _buffers: list | None = None) -> o
     Arrays go to ``_buffers`` (raw bytes, referred to by index) when a list is
     given, else inline as base64.
     """
-    if _depth > 64:
+    return _encode(value, _depth, _buffers)
+
+
+def _encode(value: object, depth: int, buffers: list | None) -> object:
+    if depth > 64:
         raise WireError("value nested more than 64 levels deep")
-    d = _depth + 1
-
-    def sub(v):
-        return encode(v, _depth=d, _buffers=_buffers)
-
-    if value is None or isinstance(value, (bool, str)):
+    t = type(value)
+    if t is str or t is bool or value is None:  # the common types first, exactly
         return value
-    if isinstance(value, int) and type(value) is int:
-        return value if abs(value) < 2**63 else {"__bigint__": str(value)}
-    if type(value) is float:
+    if t is float:
         return value if math.isfinite(value) else {"__float__": repr(value)}
+    if t is int:
+        return value if abs(value) < 2**63 else {"__bigint__": str(value)}
+    d = depth + 1
+    if t is list:
+        return [_encode(v, d, buffers) for v in value]
+    if t is tuple:
+        return {"__tuple__": [_encode(v, d, buffers) for v in value]}
+    if t is dict:
+        return {"__dict__": [[_encode(k, d, buffers), _encode(v, d, buffers)]
+                             for k, v in value.items()]}
+    if isinstance(value, (bool, str)):
+        return value
     if isinstance(value, np.ndarray):
         if value.dtype.kind not in _ALLOWED_KINDS or value.dtype.hasobject:
             return {"__unsupported__": f"numpy.ndarray of dtype {value.dtype}", "text": ""}
@@ -104,28 +114,22 @@ def encode(value: object, *, _depth: int = 0, _buffers: list | None = None) -> o
         if arr.nbytes > MAX_FRAME_BYTES:
             raise WireError(f"array of {arr.nbytes} bytes is too large")
         tag = {"__nd__": arr.dtype.str, "shape": list(value.shape)}
-        if _buffers is None:
+        if buffers is None:
             tag["data"] = base64.b64encode(arr.tobytes()).decode("ascii")
         else:
-            tag["buf"] = len(_buffers)
-            _buffers.append(arr)
+            tag["buf"] = len(buffers)
+            buffers.append(arr)
         return tag
     if isinstance(value, np.generic):
         if value.dtype.kind not in _ALLOWED_KINDS:
             return {"__unsupported__": _type_name(value), "text": ""}
-        return {"__np__": value.dtype.str, "value": sub(value.item())}
-    if isinstance(value, tuple) and type(value) is tuple:
-        return {"__tuple__": [sub(v) for v in value]}
-    if isinstance(value, list) and type(value) is list:
-        return [sub(v) for v in value]
-    if type(value) in (set, frozenset):
-        return {"__set__": [sub(v) for v in value]}
-    if type(value) is dict:
-        return {"__dict__": [[sub(k), sub(v)] for k, v in value.items()]}
+        return {"__np__": value.dtype.str, "value": _encode(value.item(), d, buffers)}
+    if t in (set, frozenset):
+        return {"__set__": [_encode(v, d, buffers) for v in value]}
     if isinstance(value, Rng):
         return {"__rng__": list(value.seed)}
     if isinstance(value, Fn):
-        return {"__fn__": value.name, "params": sub(value.params)}
+        return {"__fn__": value.name, "params": _encode(value.params, d, buffers)}
     if isinstance(value, Unsupported):
         return {"__unsupported__": value.type_name, "text": value.text}
     try:
@@ -135,21 +139,25 @@ def encode(value: object, *, _depth: int = 0, _buffers: list | None = None) -> o
     return {"__unsupported__": _type_name(value), "text": text}
 
 
+_PLAIN = (str, int, float, bool)
+
+
 def decode(data: object, *, _depth: int = 0, _buffers: list | None = None) -> object:
     """Invert :func:`encode`; raises :class:`WireError` on anything unexpected."""
-    if _depth > 66:
+    return _decode(data, _depth, _buffers)
+
+
+def _decode(data: object, depth: int, buffers: list | None) -> object:
+    if depth > 66:
         raise WireError("message nested too deeply")
-    d = _depth + 1
-
-    def sub(v):
-        return decode(v, _depth=d, _buffers=_buffers)
-
-    if data is None or isinstance(data, (bool, int, float, str)):
+    t = type(data)
+    if t in _PLAIN or data is None:
         return data
-    if isinstance(data, list):
-        return [sub(v) for v in data]
-    if not isinstance(data, dict) or len(data) == 0:
-        raise WireError(f"unexpected JSON value {type(data).__name__}")
+    d = depth + 1
+    if t is list:
+        return [_decode(v, d, buffers) for v in data]
+    if t is not dict or len(data) == 0:
+        raise WireError(f"unexpected JSON value {t.__name__}")
     if "__nd__" in data:
         dtype = np.dtype(str(data["__nd__"]))
         if dtype.kind not in _ALLOWED_KINDS or dtype.hasobject:
@@ -159,37 +167,37 @@ def decode(data: object, *, _depth: int = 0, _buffers: list | None = None) -> ob
             raise WireError("negative dimension")
         if "buf" in data:
             index = data["buf"]
-            if _buffers is None or not isinstance(index, int) or not 0 <= index < len(_buffers):
+            if buffers is None or not isinstance(index, int) or not 0 <= index < len(buffers):
                 raise WireError("array refers to a buffer the message does not have")
-            raw = _buffers[index]
+            raw = buffers[index]
         else:
             raw = base64.b64decode(str(data["data"]).encode("ascii"), validate=True)
         if len(raw) != dtype.itemsize * math.prod(shape):
             raise WireError("array bytes do not match its shape")
         return np.frombuffer(raw, dtype=dtype).reshape(shape).copy()
-    if "__np__" in data:
-        dtype = np.dtype(str(data["__np__"]))
-        if dtype.kind not in _ALLOWED_KINDS:
-            raise WireError(f"refused dtype {dtype}")
-        return dtype.type(sub(data["value"]))
     if "__tuple__" in data:
-        return tuple(sub(v) for v in data["__tuple__"])
-    if "__set__" in data:
-        items = [sub(v) for v in data["__set__"]]
-        try:
-            return frozenset(items)
-        except TypeError as exc:
-            raise WireError("unhashable set member") from exc
+        return tuple(_decode(v, d, buffers) for v in data["__tuple__"])
     if "__dict__" in data:
         out = {}
         for pair in data["__dict__"]:
             k, v = pair
-            key = sub(k)
+            key = _decode(k, d, buffers)
             try:
-                out[key] = sub(v)
+                out[key] = _decode(v, d, buffers)
             except TypeError as exc:
                 raise WireError("unhashable dict key") from exc
         return out
+    if "__np__" in data:
+        dtype = np.dtype(str(data["__np__"]))
+        if dtype.kind not in _ALLOWED_KINDS:
+            raise WireError(f"refused dtype {dtype}")
+        return dtype.type(_decode(data["value"], d, buffers))
+    if "__set__" in data:
+        items = [_decode(v, d, buffers) for v in data["__set__"]]
+        try:
+            return frozenset(items)
+        except TypeError as exc:
+            raise WireError("unhashable set member") from exc
     if "__float__" in data:
         text = str(data["__float__"])
         if text not in ("nan", "inf", "-inf"):
@@ -200,7 +208,7 @@ def decode(data: object, *, _depth: int = 0, _buffers: list | None = None) -> ob
     if "__rng__" in data:
         return Rng(tuple(int(s) for s in data["__rng__"]))
     if "__fn__" in data:
-        params = sub(data["params"])
+        params = _decode(data["params"], d, buffers)
         return Fn(str(data["__fn__"]), params if isinstance(params, dict) else {})
     if "__unsupported__" in data:
         return Unsupported(str(data["__unsupported__"]), str(data.get("text", "")))

@@ -21,6 +21,7 @@ worker runs no check: it only calls and reports.
 from __future__ import annotations
 
 import importlib
+import importlib.machinery
 import importlib.util
 import io
 import json
@@ -29,7 +30,8 @@ import sys
 import traceback
 import warnings
 
-__all__ = ["serve", "main", "call_target", "load_module", "substitute_helpers", "GUARDED_MODULES"]
+__all__ = ["serve", "main", "call_target", "load_module", "substitute_helpers", "Guard",
+           "grader_modules", "GUARDED_MODULES"]
 
 _TEXT_CAP = 4000
 _CAPTURE_CAP = 64 * 1024
@@ -131,15 +133,40 @@ class _SubmissionFinder:
             file = os.path.join(self.submission, f"{name}.py")
             if not os.path.isfile(file):
                 raise ModuleNotFoundError(f"the submission has no {name}.py", name=fullname)
-            return importlib.util.spec_from_file_location(fullname, file)
+            return importlib.util.spec_from_file_location(fullname, file,
+                                                          loader=_SourceOnly(fullname, file))
         return None
 
 
+class _SourceOnly(importlib.machinery.SourceFileLoader):
+    """Compiles the file's source every time: bytecode found beside it (a planted
+    ``__pycache__``) is never read, so what runs is what the grader reads."""
+
+    def get_code(self, fullname):
+        path = self.get_filename(fullname)
+        return self.source_to_code(self.get_data(path), path)
+
+
+def _submission_hook(root: str):
+    """A ``sys.path_hooks`` entry: the submission's folder imports ``.py`` sources only."""
+    def hook(path: str):
+        if os.path.realpath(path or ".") != root:
+            raise ImportError("not the submission")
+        return importlib.machinery.FileFinder(path, (_SourceOnly, [".py"]))
+    return hook
+
+
 def load_module(submission: str, module: str):
-    """Import ``<submission>/<module>.py`` as ``assignment.<module>``."""
+    """Import ``<submission>/<module>.py`` as ``assignment.<module>``.
+
+    The submission's own helper modules import from their sources only (no
+    bytecode, no compiled extension of the submission's).
+    """
     from grader.contract import TASKS
 
     sys.meta_path.insert(0, _SubmissionFinder(submission, TASKS))
+    sys.path_hooks.insert(0, _submission_hook(os.path.realpath(submission)))
+    sys.path_importer_cache.pop(submission, None)
     sys.path.insert(0, submission)
     package = importlib.import_module("assignment")
     package.__path__ = [submission]
@@ -163,17 +190,38 @@ def substitute_helpers(mod, task: str, target: str, helpers: str | None) -> list
     return replaced
 
 
-def _array_leaves(value, path):
+_SCALARS = (float, int, str, bool, type(None))
+
+
+def _array_leaves(value, path: str, out: list | None = None) -> list:
+    """(path, array) of every array in ``value`` (lists, tuples, dict values)."""
     import numpy as np
 
+    out = [] if out is None else out
+    if type(value) in _SCALARS:
+        return out
     if isinstance(value, np.ndarray):
-        yield path, value
+        out.append((path, value))
     elif isinstance(value, (list, tuple)):
         for i, v in enumerate(value):
-            yield from _array_leaves(v, f"{path}[{i}]")
+            if type(v) not in _SCALARS:
+                _array_leaves(v, f"{path}[{i}]", out)
     elif isinstance(value, dict):
         for k, v in value.items():
-            yield from _array_leaves(v, f"{path}[{k!r}]")
+            if type(v) not in _SCALARS:
+                _array_leaves(v, f"{path}[{k!r}]", out)
+    return out
+
+
+def _unchanged(arr, old) -> bool:
+    """Whether ``arr`` still holds what its copy ``old`` holds (NaN equal to NaN)."""
+    import numpy as np
+
+    if arr.shape != old.shape:
+        return False
+    if arr.dtype == old.dtype and arr.tobytes() == old.tobytes():
+        return True
+    return bool(np.array_equal(arr, old, equal_nan=True))
 
 
 def _frameworks_loaded() -> list[str]:
@@ -182,46 +230,59 @@ def _frameworks_loaded() -> list[str]:
     return sorted(m for m in FRAMEWORK_MODULES if m in sys.modules)
 
 
-def _grader_modules() -> frozenset[str]:
+def grader_modules() -> frozenset[str]:
+    """The grader's modules loaded in this process (listing sys.modules touches every
+    name in it: a server lists them once, before it forks, for all its workers)."""
     return frozenset(m for m in list(sys.modules) if m == "grader" or m.startswith("grader."))
 
 
-def _guarded_state(graders: frozenset[str]) -> tuple[dict[str, dict], int, frozenset[str]]:
-    """Copies of the namespaces student code must not patch, the number of loaded
-    modules, and ``graders``: the grader's modules loaded (computed once by the caller)."""
-    state = {name: vars(sys.modules[name]).copy() for name in GUARDED_MODULES
-             if name in sys.modules}
-    return state, len(sys.modules), graders
+class Guard:
+    """The namespaces student code must not patch, as they were before any of it ran.
 
+    One guard per worker: each call is checked against it (any change found is
+    fatal, and the worker exits, so it never needs retaking). ``loaded`` is the
+    grader's modules and the number of all modules, as the server listed them
+    before it forked this worker; a worker that imported more since lists its
+    own. A module imported later that is not the grader's (the student's, or a
+    library's) is allowed.
+    """
 
-def _tampered(before) -> list[str]:
-    spaces, count, graders = before
-    changed = []
-    for name, space in spaces.items():
-        module = sys.modules.get(name)
-        current = vars(module) if module is not None else {}
-        if current == space:  # identical objects compare equal at once
-            continue
-        changed += [f"{name}.{attr}" for attr, value in space.items()
-                    if current.get(attr, _MISSING) is not value]
-    imported = []
-    if len(sys.modules) != count:  # something was imported (or removed): was it the grader?
-        imported = [f"{m} (imported the grader)" for m in _grader_modules() - graders]
-    return sorted(changed) + sorted(imported)
+    def __init__(self, loaded: tuple[frozenset[str], int] | None = None) -> None:
+        if loaded is None or loaded[1] != len(sys.modules):
+            loaded = (grader_modules(), len(sys.modules))
+        self.graders, self.count = loaded
+        self.spaces = {name: vars(sys.modules[name]).copy() for name in GUARDED_MODULES
+                       if name in sys.modules}
+
+    def tampered(self) -> list[str]:
+        """What student code replaced or deleted, or the grader's modules it imported."""
+        changed = []
+        for name, space in self.spaces.items():
+            module = sys.modules.get(name)
+            current = vars(module) if module is not None else {}
+            if current == space:  # identical objects compare equal at once
+                continue
+            changed += [f"{name}.{attr}" for attr, value in space.items()
+                        if current.get(attr, _MISSING) is not value]
+        imported = []
+        if len(sys.modules) != self.count:  # something was imported (or removed): the grader?
+            imported = [f"{m} (imported the grader)" for m in grader_modules() - self.graders]
+            if not imported:
+                self.count = len(sys.modules)
+        return sorted(changed) + sorted(imported)
+
+    def restore(self) -> None:
+        """Put the guarded namespaces back as they were (so that the report can be sent)."""
+        for name, space in self.spaces.items():
+            module = sys.modules.get(name)
+            if module is not None:
+                current = vars(module)
+                for attr in [a for a in current if a not in space]:
+                    del current[attr]
+                current.update(space)
 
 
 _MISSING = object()
-
-
-def _restore(before) -> None:
-    """Put the guarded namespaces back as they were (so that the report can be sent)."""
-    for name, space in before[0].items():
-        module = sys.modules.get(name)
-        if module is not None:
-            current = vars(module)
-            for attr in [a for a in current if a not in space]:
-                del current[attr]
-            current.update(space)
 
 
 def _tamper_report(names: list[str], when: str) -> dict:
@@ -231,12 +292,10 @@ def _tamper_report(names: list[str], when: str) -> dict:
                        "NumPy, builtins or the grader earns no points", "traceback": ""}
 
 
-def call_target(target, request: dict, submission: str,
-                graders: frozenset[str] | None = None) -> dict:
+def call_target(target, request: dict, submission: str, guard: Guard | None = None) -> dict:
     """Call ``target`` as ``request`` asks and report what it did, as plain data.
 
-    ``graders`` is the set of the grader's modules loaded before (computed once
-    per worker; None computes it now).
+    ``guard`` is the worker's :class:`Guard` (None takes one now).
     """
     import numpy as np
 
@@ -245,16 +304,17 @@ def call_target(target, request: dict, submission: str,
 
     args = materialize(request.get("args", []))
     kwargs = materialize(request.get("kwargs", {}))
-    watched = list(_array_leaves([args, kwargs], "input"))
+    watched = _array_leaves([args, kwargs], "input")
     copies = [(path, arr.copy()) for path, arr in watched]
     loaded_before = _frameworks_loaded()
-    guarded = _guarded_state(_grader_modules() if graders is None else graders)
+    guard = Guard() if guard is None else guard
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         try:
             value = target(*args, **kwargs)
             aliased = [f"{out} ~ {inp}" for out, arr in _array_leaves(value, "output")
-                       for inp, given in watched if np.shares_memory(arr, given)]
+                       for inp, given in watched
+                       if np.may_share_memory(arr, given) and np.shares_memory(arr, given)]
             post = request.get("post")
             if post:
                 value = extract.EXTRACTORS[post](value)
@@ -262,15 +322,12 @@ def call_target(target, request: dict, submission: str,
             return {"status": "not_implemented", "message": str(exc)[:_TEXT_CAP]}
         except BaseException as exc:  # noqa: BLE001 - SystemExit too: it is the student's
             return {"status": "raised", **_exception_report(exc, submission)}
-    tampered = _tampered(guarded)
+    tampered = guard.tampered()
     if tampered:
-        _restore(guarded)
+        guard.restore()
         return {"status": "raised", "fatal": True, **_tamper_report(tampered, "while running")}
-    mutated = [
-        path
-        for (path, arr), (_, old) in zip(watched, copies)
-        if arr.shape != old.shape or not np.array_equal(arr, old, equal_nan=True)
-    ]
+    mutated = [path for (path, arr), (_, old) in zip(watched, copies)
+               if not _unchanged(arr, old)]
     return {
         "status": "ok",
         "value": value,
@@ -314,7 +371,7 @@ def serve(spec: dict, proto_in_fd: int, proto_out_fd: int) -> int:
     if spec.get("helpers"):
         importlib.import_module(spec["helpers"])
     send({"status": "alive", "pid": os.getpid()})
-    guarded = _guarded_state(_grader_modules())
+    guard = Guard(spec.get("loaded"))
     submission, module_name, target_name = spec["submission"], spec["task"], spec["target"]
     try:
         if spec.get("trusted"):  # the grader's own module, loaded by the server: no student
@@ -325,9 +382,9 @@ def serve(spec: dict, proto_in_fd: int, proto_out_fd: int) -> int:
     except BaseException as exc:  # noqa: BLE001 - SyntaxError, SystemExit, anything
         send({"status": "import_error", **_exception_report(exc, submission)})
         return 0
-    tampered = _tampered(guarded)
+    tampered = guard.tampered()
     if tampered:
-        _restore(guarded)
+        guard.restore()
         send({"status": "import_error", **_tamper_report(tampered, "when imported")})
         return 0
     if not hasattr(module, target_name):
@@ -337,7 +394,6 @@ def serve(spec: dict, proto_in_fd: int, proto_out_fd: int) -> int:
     send({"status": "ready", "replaced": replaced, "frameworks_at_import": frameworks_at_import})
 
     target = getattr(module, target_name)
-    graders = _grader_modules()
     while True:
         try:
             request = wire.read_frame(proto_in)
@@ -354,7 +410,7 @@ def serve(spec: dict, proto_in_fd: int, proto_out_fd: int) -> int:
                 send({"status": "raised", "type": "TypeError", "mro": ["TypeError"],
                       "message": f"{target_name} is not callable", "traceback": ""})
             else:
-                reply = call_target(target, request, submission, graders)
+                reply = call_target(target, request, submission, guard)
                 send(reply)
                 if reply.get("fatal"):
                     return 0  # patched state must not leak into the next call

@@ -1,13 +1,24 @@
-"""Where workers come from: a warm fork server (Linux) or fresh interpreters.
+"""Where workers come from: warm fork servers (Linux) or fresh interpreters.
 
 A pool makes one :class:`~grader.student.WorkerProcess` per student function.
-:class:`WarmPool` imports what the workers will need in this process, forks
-``grader.forkserver`` before anything is computed (and a second server that
-imports TensorFlow for the frameworks task meanwhile), and forks every worker
-from them (a few milliseconds instead of seconds of imports); the sandbox is
-entered by each worker (``grader.sandbox``). :class:`ColdPool` starts each
-worker as a fresh interpreter that imports for itself (macOS, Windows).
-:func:`open_pool` picks one.
+:class:`WarmPool` starts up to three servers and forks every worker from one
+of them (a few milliseconds instead of seconds of imports); the sandbox is
+entered by each worker (``grader.sandbox``). Forking costs in proportion to
+the server's memory, so each worker comes from the smallest server that has
+what it needs:
+
+* ``numpy``, a fresh interpreter that imports NumPy and the worker's own
+  modules only: the workers of functions that reach no torch-backed helper
+  (``grader.reach``);
+* ``torch``, forked from this process once it has imported torch (and before
+  it computes anything): functions that call the module's other SPEC
+  functions, whose stand-ins are ``torch.nn.init`` and autograd;
+* ``frameworks``, forked likewise, which then imports TensorFlow and Keras,
+  overlapped with the grading: the frameworks task, and the trusted worker
+  that answers for Keras.
+
+:class:`ColdPool` starts each worker as a fresh interpreter that imports for
+itself (macOS, Windows). :func:`open_pool` picks one.
 """
 from __future__ import annotations
 
@@ -25,7 +36,7 @@ from grader.student import (Channel, SocketWriter, WorkerProcess, socket_receive
                             thread_receiver)
 
 __all__ = ["WarmPool", "ColdPool", "FrameworkOracle", "open_pool", "worker_spec", "preloads",
-           "ORACLE", "framework_in_process"]
+           "worker_needs", "server_for", "TIERS", "ORACLE", "framework_in_process"]
 
 PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
 _GRADER_DIR = str(Path(__file__).resolve().parent)
@@ -49,17 +60,26 @@ class FrameworkOracle:
 
     The worker is forked from the server that imported TensorFlow, on the
     first question, and answers every later one; it runs no student code.
-    A failure there is the grader's, and raises ``RuntimeError``.
+    A failure there is the grader's, and raises ``RuntimeError``. Its answers
+    depend on the question alone (seeds are among the arguments), so each is
+    asked once per pool (``grader.memory``): a batch's grader asks Keras for
+    its first student only.
     """
 
     def __init__(self, make: "callable") -> None:
         import threading
 
+        from grader.memory import Memory
+
         self._make = make
         self._worker = None
         self._lock = threading.Lock()
+        self._answers = Memory()
 
     def __call__(self, name: str, *args, **kwargs):
+        return self._answers.expected(self._ask, name, *args, **kwargs)
+
+    def _ask(self, name: str, *args, **kwargs):
         with self._lock:
             if self._worker is None:
                 worker = self._make()
@@ -92,23 +112,42 @@ def framework_in_process(name: str, *args, **kwargs):
 
 
 def preloads(batteries) -> tuple[str, ...]:
-    """The modules the workers of these batteries need, helpers included."""
+    """The modules the workers of these batteries may need, helpers' needs included."""
     names = list(_BASE)
     for b in batteries:
-        names += list(b.profile.preload)
+        names += list(b.profile.preload) + list(b.profile.helpers_need)
         if b.helpers:
             names.append(b.helpers)
     return tuple(dict.fromkeys(names))
 
 
+def worker_needs(submission, battery, function: str) -> tuple[str, ...]:
+    """What the worker of ``function`` imports before any student code runs: the task's
+    preloads, and what its helpers need when the function can reach them."""
+    from grader.contract import POINTS
+    from grader.reach import reaches_helpers
+
+    needs = tuple(battery.profile.preload)
+    if battery.helpers and battery.profile.helpers_need:
+        target = battery.target(function)
+        try:
+            source = submission.module_path(battery.task).read_text(encoding="utf-8",
+                                                                   errors="replace")
+        except OSError:
+            source = ""
+        if reaches_helpers(source, target, frozenset(POINTS[battery.task]) - {target}):
+            needs += tuple(battery.profile.helpers_need)
+    return tuple(dict.fromkeys(needs))
+
+
 def worker_spec(submission, battery, function: str, limits: sandbox.Limits,
-                scratch: str) -> dict:
+                scratch: str, needs: tuple[str, ...] = ()) -> dict:
     """What a worker loads and the limits it sets (plain JSON)."""
     return {"submission": str(submission.root), "task": battery.task,
             "target": battery.target(function), "helpers": battery.helpers,
             "memory_mb": int(limits.memory_mb), "cpu_s": int(limits.cpu_s),
             "file_mb": int(limits.file_mb), "scratch": scratch,
-            "preload": list(battery.profile.preload)}
+            "preload": list(needs or battery.profile.preload)}
 
 
 def _scratch(identity: tuple[int, int] | None) -> str:
@@ -122,21 +161,38 @@ def _source(submission, task: str):
     return lambda: submission.module_path(task).read_text(encoding="utf-8", errors="replace")
 
 
+#: the servers, smallest first, and the frameworks each one holds
+TIERS = (("numpy", frozenset()), ("torch", frozenset({"torch"})),
+         ("frameworks", frozenset({"torch", "tensorflow", "keras"})))
+_FRAMEWORKS = frozenset().union(*(held for _, held in TIERS))
+
+
+def server_for(needs, available) -> str:
+    """The smallest of the ``available`` servers that holds every framework of ``needs``
+    (the largest one when none does: what is missing is then imported by the worker)."""
+    wanted = _FRAMEWORKS & set(needs)
+    names = [name for name, _ in TIERS if name in available]
+    for name, held in TIERS:
+        if name in available and wanted <= held:
+            return name
+    return names[-1]
+
+
 class WarmPool:
     """Workers forked from warm servers; this process must not have computed yet.
 
-    ``modules`` are imported here and shared by every server; ``later`` (the
-    frameworks' TensorFlow) only by a second server, which imports it after it
-    is forked, overlapped with the grading: the workers of a battery whose
-    profile preloads any of ``later`` come from that server, all others from
-    the first. A process forked from this one (a batch's grader) gets
-    :meth:`new_sockets` to the same servers and :meth:`attach`-es to them.
+    ``base`` is what every worker imports (NumPy, the worker's modules, the
+    helpers), ``torch`` what the torch server adds (imported here, so that
+    the grader and the servers forked from it share it), ``later`` what the
+    frameworks server imports after it is forked (TensorFlow, Keras). The
+    numpy server is a fresh interpreter importing ``base`` only. A process
+    forked from this one (a batch's grader) gets :meth:`new_sockets` to the
+    same servers and :meth:`attach`-es to them.
     """
 
-    def __init__(self, modules: tuple[str, ...], hide: tuple[str, ...] = (),
-                 user: str | None = None, later: tuple[str, ...] = ()) -> None:
-        for name in modules:
-            importlib.import_module(name)
+    def __init__(self, base: tuple[str, ...], torch: tuple[str, ...] = (),
+                 hide: tuple[str, ...] = (), user: str | None = None,
+                 later: tuple[str, ...] = ()) -> None:
         from grader import forkserver
 
         self.user = user if user is not None else os.environ.get("GRADER_WORKER_USER") or None
@@ -145,14 +201,24 @@ class WarmPool:
         self._count = itertools.count()
         self.connections: dict[str, forkserver.ServerConnection] = {}
         self.server_pids: dict[str, int] = {}
-        for name, imports in (("warm", ()), ("frameworks", (*later, ORACLE))):
-            if name == "frameworks" and not later:
-                continue
-            sock, pid = forkserver.start(imports)
-            self.server_pids[name] = pid
-            self.connections[name] = forkserver.ServerConnection(sock, pid)
+        self._spawned = []
+        proc, sock = forkserver.spawn(base, PROJECT_ROOT)  # while this process imports
+        self._spawned.append(proc)
+        self._add("numpy", sock, proc.pid)
+        for name in (*base, *torch):
+            importlib.import_module(name)
+        if torch:
+            self._add("torch", *forkserver.start(()))
+        if later:
+            self._add("frameworks", *forkserver.start((*later, ORACLE)))
         self.owner = True
         self.framework = self._oracle()
+
+    def _add(self, name: str, sock, pid: int) -> None:
+        from grader import forkserver
+
+        self.server_pids[name] = pid
+        self.connections[name] = forkserver.ServerConnection(sock, pid)
 
     @classmethod
     def attach(cls, socks: dict, hide: tuple[str, ...], user: str | None,
@@ -163,6 +229,7 @@ class WarmPool:
         pool = cls.__new__(cls)
         pool.user, pool.hide, pool.later = user, hide, frozenset(later)
         pool.owner = False
+        pool._spawned = []
         pool._count = itertools.count(1_000 * os.getpid())  # apart from the other graders
         pool.server_pids = {name: pid for name, (_, pid) in socks.items()}
         pool.connections = {name: forkserver.ServerConnection(sock, pid)
@@ -196,24 +263,21 @@ class WarmPool:
                 for name, c in self.connections.items()}
 
     def note(self) -> str:
-        note = self.connections["warm"].isolation.note
+        note = self.connections["numpy"].isolation.note
         if self.user:
             note = (note + "; " if note else "") + (
                 f"workers run as unprivileged uids of their own in {self.user}'s group")
         return note
 
-    def _server(self, battery) -> str:
-        wants_later = bool(self.later & set(battery.profile.preload))
-        return "frameworks" if wants_later and "frameworks" in self.connections else "warm"
-
     def worker(self, submission, battery, function: str, limits) -> WorkerProcess:
-        connection = self.connections[self._server(battery)]
+        needs = worker_needs(submission, battery, function)
+        connection = self.connections[server_for(needs, self.connections)]
 
         def launch() -> Channel:
             identity = (sandbox.worker_identity(self.user, next(self._count))
                         if self.user and os.geteuid() == 0 else None)
             scratch = _scratch(identity)
-            spec = dict(worker_spec(submission, battery, function, limits, scratch),
+            spec = dict(worker_spec(submission, battery, function, limits, scratch, needs),
                         hide=list(self.hide), uid=identity and identity[0],
                         gid=identity and identity[1])
             sock, pid = connection.spawn(spec)
@@ -228,11 +292,14 @@ class WarmPool:
         for connection in self.connections.values():
             connection.close()
         if self.owner:
-            for pid in self.server_pids.values():
-                try:
-                    os.waitpid(pid, 0)
-                except ChildProcessError:
-                    pass
+            for proc in self._spawned:
+                proc.wait()
+            for name, pid in self.server_pids.items():
+                if name != "numpy":
+                    try:
+                        os.waitpid(pid, 0)
+                    except ChildProcessError:
+                        pass
 
 
 def _killpg(pid: int) -> None:
@@ -260,7 +327,8 @@ class ColdPool:
     def worker(self, submission, battery, function: str, limits) -> WorkerProcess:
         def launch() -> Channel:
             scratch = _scratch(None)
-            spec = worker_spec(submission, battery, function, limits, scratch)
+            spec = worker_spec(submission, battery, function, limits, scratch,
+                               worker_needs(submission, battery, function))
             kwargs = ({"start_new_session": True} if os.name == "posix" else
                       {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)})
             proc = subprocess.Popen(
@@ -299,9 +367,9 @@ def _cold(limits: sandbox.Limits) -> sandbox.Limits:
     return dataclasses.replace(limits, start_timeout_s=limits.start_timeout_s + 120.0)
 
 
-def open_pool(modules: tuple[str, ...], hide: tuple[str, ...] = (),
+def open_pool(base: tuple[str, ...], torch: tuple[str, ...] = (), hide: tuple[str, ...] = (),
               later: tuple[str, ...] = ()):
     """A warm pool where forking is safe (Linux), else a cold one."""
     if sandbox.CAN_FORK:
-        return WarmPool(modules, hide=hide, later=later)
-    return ColdPool(modules, hide=hide)
+        return WarmPool(base, torch, hide=hide, later=later)
+    return ColdPool(base, hide=hide)

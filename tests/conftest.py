@@ -62,13 +62,13 @@ def make_submission(directory: Path, overrides: dict[str, str] | None = None,
 
 
 def grade(path: Path, tasks=TASKS, seed: int = 0, extra: Extra = Extra(), functions=None,
-          figures: bool = False, examples=None, **limits):
-    """Grade ``path`` in this process through the stand-in pool (``examples``: the
-    property-based examples to replay, ``grader.examples``)."""
+          figures: bool = False, memory=None, **limits):
+    """Grade ``path`` in this process through the stand-in pool (``memory``: the
+    examples to replay and expected values to reuse, ``grader.memory``)."""
     options = RunOptions(seed=seed, tasks=tuple(tasks), jobs=1, limits=Limits(**limits),
                          functions=functions, figures=figures)
     return run(locate(str(path)), load_batteries(tuple(tasks), extra), options,
-               InProcessPool(), examples=examples)
+               InProcessPool(), memory=memory)
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None,

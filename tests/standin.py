@@ -66,8 +66,9 @@ class _Worker:
             reply = {"status": "ok", "value": target, "mutated": [], "aliased": [],
                      "warnings": [], "frameworks_loaded": []}
         else:
-            reply = worker_module.call_target(target, message, str(self.submission.root),
-                                              self.graders)
+            guard = worker_module.Guard((self.graders, len(sys.modules)))  # per call: the
+            reply = worker_module.call_target(target, message,  # grader runs between calls
+                                              str(self.submission.root), guard)
         try:
             return wire.unpack(wire.pack(reply))
         except wire.WireError as exc:

@@ -223,7 +223,7 @@ def test_batch_bad_input_exits_2(tmp_path):
 
 def test_a_student_graded_after_another_gets_the_report_of_a_check(tmp_path):
     """One grader grades both students: the second replays the examples the first drew
-    (``grader.examples``), and its report is the one ``grader check`` gives."""
+    (``grader.memory``), and its report is the one ``grader check`` gives."""
     cls = tmp_path / "class"
     make_submission(cls / "a_first")
     make_submission(cls / "b_second", overrides={"diagnostics": (

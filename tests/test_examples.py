@@ -1,4 +1,4 @@
-"""Replayed examples (``grader.examples``): a grade is the same as when hypothesis draws.
+"""Replayed examples (``grader.memory``): a grade is the same as when hypothesis draws.
 
 A grader process that grades again (the batch's graders, ``grader watch``)
 replays the examples it drew before instead of asking hypothesis again. These
@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from banks import batchnorm, diagnostics, initializers
 from conftest import REFERENCE, grade, make_submission
 from grader.check import CheckFailed
-from grader.examples import Examples
+from grader.memory import Memory
 from grader.properties import for_all
 from grader.runner import check_rng
 from grader.student import StudentTimeout
@@ -35,8 +35,8 @@ def _seen(report) -> list[tuple]:
 @pytest.fixture(scope="module")
 def drawn():
     """The examples drawn while grading the reference's NumPy tasks."""
-    examples = Examples()
-    first = grade(REFERENCE, tasks=NUMPY_TASKS, examples=examples)
+    examples = Memory()
+    first = grade(REFERENCE, tasks=NUMPY_TASKS, memory=examples)
     assert len(examples) > 0
     return examples, first
 
@@ -44,7 +44,7 @@ def drawn():
 def test_the_reference_replayed_gets_the_same_report(drawn):
     examples, first = drawn
     kept = len(examples)
-    again = grade(REFERENCE, tasks=NUMPY_TASKS, examples=examples)
+    again = grade(REFERENCE, tasks=NUMPY_TASKS, memory=examples)
     assert _seen(again) == _seen(first)
     assert len(examples) == kept  # nothing drawn afresh
     assert {c.status for c in again.checks} == {"passed"}
@@ -55,7 +55,7 @@ def test_a_broken_function_replayed_gets_the_same_report(tmp_path, drawn, task, 
     examples, _ = drawn
     sub = make_submission(tmp_path / "sub", overrides={task: record.source})
     fresh = grade(sub, tasks=(task,), functions=(record.function,))
-    replayed = grade(sub, tasks=(task,), functions=(record.function,), examples=examples)
+    replayed = grade(sub, tasks=(task,), functions=(record.function,), memory=examples)
     assert _seen(replayed) == _seen(fresh)
     assert any(c.status == "failed" for c in replayed.checks)
 
@@ -64,7 +64,7 @@ def test_another_seed_draws_its_own_examples(drawn):
     examples, _ = drawn
     kept = len(examples)
     report = grade(REFERENCE, tasks=("diagnostics",), seed=5, functions=("diagnose",),
-                   examples=examples)
+                   memory=examples)
     assert len(examples) > kept
     assert _seen(report) == _seen(grade(REFERENCE, tasks=("diagnostics",), seed=5,
                                         functions=("diagnose",)))
@@ -72,11 +72,11 @@ def test_another_seed_draws_its_own_examples(drawn):
 
 def _search(prop, examples, max_examples=30):
     for_all(st.lists(st.integers(-100, 100), max_size=5), prop, check_rng(0, "t.f.p"),
-            max_examples=max_examples, examples=examples)
+            max_examples=max_examples, memory=examples)
 
 
 def test_a_replay_tries_the_examples_hypothesis_drew_in_its_order():
-    examples = Examples()
+    examples = Memory()
     first, second = [], []
     _search(first.append, examples)
     _search(second.append, examples)
@@ -84,7 +84,7 @@ def test_a_replay_tries_the_examples_hypothesis_drew_in_its_order():
 
 
 def test_a_failure_in_a_replay_is_searched_again_and_shrunk():
-    examples = Examples()
+    examples = Memory()
     _search(lambda xs: None, examples)
 
     def prop(xs):
@@ -100,7 +100,7 @@ def test_a_failure_in_a_replay_is_searched_again_and_shrunk():
 def test_answers_that_change_between_calls_do_not_pass_a_replay():
     """Wrong on one call of the replay only: the search after it finds nothing, the
     replay's failure stands."""
-    examples = Examples()
+    examples = Memory()
     _search(lambda xs: None, examples)
     calls = []
 
@@ -113,7 +113,7 @@ def test_answers_that_change_between_calls_do_not_pass_a_replay():
 
 
 def test_a_problem_of_the_student_code_stops_a_replay_at_once():
-    examples = Examples()
+    examples = Memory()
     _search(lambda xs: None, examples)
     calls = []
 

@@ -60,6 +60,7 @@ class FakeStudent:
     def __init__(self, name, make):
         self.name = name
         self.make = make
+        self.shared = {}  # the model a function's checks share (one grading's)
 
     def call(self, seed, _post=None):
         return Call(value=self.make(seed))
@@ -102,6 +103,7 @@ def _by_prop(function, prop):
 
 
 def _passes(check, student, seed) -> bool:
+    student.shared = {}  # a grading of its own: the check draws the model's seed
     try:
         check.run(student, np.random.default_rng(seed))
         return True

@@ -111,8 +111,27 @@ def _seeds(rng: np.random.Generator) -> tuple[int, int]:
     return s, s + 1 + int(rng.integers(0, 1000))
 
 
-def _model(student, seed: int, post: str) -> dict:
-    """The student's model for ``seed`` as plain data (see grader.extract)."""
+def _seed(student, rng: np.random.Generator) -> int:
+    """The seed of the model a function's checks share: drawn by the first check that
+    needs one (the gate), from its own rng. Building a Keras model takes 25 ms, and
+    each check's bound holds for any seed, so one model serves them all."""
+    if "model seed" not in student.shared:
+        student.shared["model seed"] = _seeds(rng)[0]
+    return student.shared["model seed"]
+
+
+def _model(student, seed: int, post: str, fresh: bool = False) -> dict:
+    """The student's model for ``seed`` as plain data (see grader.extract): built once
+    for all the checks of the function, or again when ``fresh``."""
+    key = ("model", post, seed)
+    if not fresh and key in student.shared:
+        return student.shared[key]
+    data = _build(student, seed, post)
+    student.shared.setdefault(key, data)
+    return data
+
+
+def _build(student, seed: int, post: str) -> dict:
     name = student.name
     call = student.call(seed, _post=post)
     if call.raised is not None:
@@ -204,7 +223,7 @@ def _probe(data: dict, name: str, seed: int, expected: np.ndarray,
 
 def _torch_architecture(student, rng) -> str:
     """Linear(100, 64) -> ReLU -> Linear(64, 10), 7,114 parameters, checked on a probe."""
-    seed = _seeds(rng)[0]
+    seed = _seed(student, rng)
     name = student.name
     data = _model(student, seed, "torch_model")
     found = {(l["in_features"], l["out_features"]): l for l in _torch_layers(data, name, seed)}
@@ -232,7 +251,7 @@ def _torch_architecture(student, rng) -> str:
 
 def _keras_architecture(student, rng) -> str:
     """keras.Input((100,)) -> Dense(64, relu) -> Dense(10, softmax), 7,114 parameters."""
-    seed = _seeds(rng)[0]
+    seed = _seed(student, rng)
     name = student.name
     data = _model(student, seed, "keras_model")
     found = {tuple(l["kernel"].shape): l for l in _keras_layers(data, name, seed)}
@@ -273,7 +292,7 @@ def _init_hint(data: dict, default: str) -> str:
 
 def _he_variance(student, rng, *, framework: str) -> str:
     """Per layer, mean(w^2) / (2 / fan_in) inside the bounds of the module docstring."""
-    seed = _seeds(rng)[0]
+    seed = _seed(student, rng)
     name = student.name
     post = "torch_model" if framework == "torch" else "keras_model"
     data = _model(student, seed, post)
@@ -306,7 +325,7 @@ def _he_variance(student, rng, *, framework: str) -> str:
 
 def _tails(student, rng, *, framework: str) -> str:
     """torch: normal tails past 2 sigma'. Keras: none past 2 sigma_u, some past 2 sigma'."""
-    seed = _seeds(rng)[0]
+    seed = _seed(student, rng)
     name = student.name
     post = "torch_model" if framework == "torch" else "keras_model"
     data = _model(student, seed, post)
@@ -349,7 +368,7 @@ def _tails(student, rng, *, framework: str) -> str:
 
 def _zero_bias(student, rng, *, framework: str) -> str:
     """Every bias exactly zero."""
-    seed = _seeds(rng)[0]
+    seed = _seed(student, rng)
     name = student.name
     post = "torch_model" if framework == "torch" else "keras_model"
     data = _model(student, seed, post)
@@ -373,11 +392,13 @@ def _zero_bias(student, rng, *, framework: str) -> str:
 
 def _deterministic(student, rng, *, framework: str) -> str:
     """Same seed -> identical weights; another seed -> different weights in every layer."""
-    s, t = _seeds(rng)
+    s = _seed(student, rng)
+    t = s + 1 + int(rng.integers(0, 1000))
     name = student.name
     post = "torch_model" if framework == "torch" else "keras_model"
     extract = _torch_weights if framework == "torch" else _keras_weights
-    a, b, c = (extract(_model(student, seed, post), name, seed) for seed in (s, s, t))
+    a, b, c = (extract(_model(student, seed, post, fresh=i > 0), name, seed)
+               for i, seed in enumerate((s, s, t)))
     if len(a) != len(b) or any(x[1].shape != y[1].shape for x, y in zip(a, b)):
         raise CheckFailed(f"{name}({s}) called twice gave models of different shapes")
     for (label, w1, _), (_, w2, _) in zip(a, b):
@@ -401,10 +422,11 @@ def _deterministic(student, rng, *, framework: str) -> str:
 # -- the warning -------------------------------------------------------------------
 
 def _no_warning(student, rng) -> str:
-    """Building the Keras model emits no warning (the second build, after imports)."""
-    seed = _seeds(rng)[0]
+    """Building the Keras model emits no warning (a build after the first, which imports)."""
+    seed = _seed(student, rng)
     name = student.name
-    for attempt in range(2):  # the first call also imports Keras; judge the second
+    built = any(k[0] == "model" for k in student.shared if isinstance(k, tuple))
+    for attempt in range(1 if built else 2):  # the first call imports Keras: judge a later one
         call = student.call(seed)
         if call.raised is not None:
             raise StudentRaised(call.raised, f"{name}({seed})")

@@ -14,11 +14,11 @@ A NumPy task's battery adds these checks with :func:`numpy_only_checks`.
 from __future__ import annotations
 
 import ast
-import threading
-from functools import lru_cache, partial
+from functools import partial
 
 from grader.check import Check, CheckFailed
 from grader.contract import FRAMEWORK_MODULES
+from grader.parsing import parse
 from grader.student import StudentRaised, module_source
 
 __all__ = ["numpy_only_checks", "framework_uses"]
@@ -33,28 +33,9 @@ def _is_dynamic_import(func: ast.expr) -> bool:
     return name in ("__import__", "import_module")
 
 
-# CPython 3.11 keeps the AST constructor's recursion depth in state shared by
-# threads, so an ast.parse that overlaps another AST construction (ours or a
-# library's) can fail with "SystemError: AST constructor recursion depth
-# mismatch" (python/cpython#106905). Checks run in threads: parsing is
-# serialised, and a parse that still hits the bug is simply done again.
-_PARSE_LOCK = threading.Lock()
-
-
-@lru_cache(maxsize=8)
-def _parse(source: str) -> ast.Module:
-    """The module's tree, parsed once for all its functions (a pure function of the
-    text; the tree is only read)."""
-    with _PARSE_LOCK:
-        try:
-            return ast.parse(source)
-        except SystemError:  # the race above, with another thread's AST work
-            return ast.parse(source)
-
-
 def framework_uses(source: str, function: str) -> list[str]:
     """Where ``function`` in ``source`` uses a framework, as readable strings."""
-    tree = _parse(source)
+    tree = parse(source)
     bound: dict[str, str] = {}
     for node in tree.body:
         if isinstance(node, ast.Import):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from grader.check import Check, CheckFailed, expect_array, fmt_shape
+from grader.check import Check, CheckFailed, expect_array, expected, fmt_shape
 from grader.checks.batchnorm import mistakes
 from grader.checks.batchnorm.judging import (backward_cases, backward_value, judge_backward,
                                              per_channel, x_hat)
@@ -30,10 +30,10 @@ def _hint(name, got, case):
 
 def _values(student, rng) -> str:
     def prop(case):
-        judge_backward(student(**case), case, oracle.batchnorm_backward(**case),
+        judge_backward(student(**case), case, expected(student, oracle.batchnorm_backward, **case),
                        "batchnorm_backward (compared with torch autograd, float64)", _hint)
     for ndim in NDIMS:
-        for_all(backward_cases(ndim), prop, rng, max_examples=17, examples=student.examples)
+        for_all(backward_cases(ndim), prop, rng, max_examples=17, memory=student.memory)
     return ""
 
 
@@ -69,7 +69,7 @@ def _finite_differences(student, rng) -> str:
              + per_channel(g.uniform(0.7, 1.5, C), len(shape)) * g.standard_normal(shape))
         dout, gamma, beta = g.standard_normal(shape), g.uniform(0.5, 2, C), g.standard_normal(C)
         eps = 1e-5
-        numeric = _fd_gradients(dout, x, gamma, beta, eps)
+        numeric = expected(student, _fd_gradients, dout, x, gamma, beta, eps)
         got = backward_value(student(dout, x, gamma, eps=eps), shape, "batchnorm_backward")
         case = {"dout": dout, "x": x, "gamma": gamma, "eps": eps}
         for name, a, b in zip(("dx", "dgamma", "dbeta"), got, numeric):

@@ -11,7 +11,7 @@ import math
 
 import numpy as np
 
-from grader.check import Check, CheckFailed, expect_array, fmt_shape
+from grader.check import Check, CheckFailed, expect_array, expected, fmt_shape
 from grader.checks.batchnorm import mistakes
 from grader.checks.batchnorm.judging import (RTOL, forward_cases, forward_value,
                                              judge_forward, per_channel)
@@ -32,11 +32,12 @@ def _hint(extra: str = ""):
 def _values(training: bool):
     def run(student, rng) -> str:
         def prop(case):
-            judge_forward(student(**case), case, oracle.batchnorm_forward(**case),
+            judge_forward(student(**case), case,
+                          expected(student, oracle.batchnorm_forward, **case),
                           "batchnorm_forward", _hint())
         for ndim in NDIMS:  # (N, C), (N, C, L) and (N, C, H, W), each covered
             for_all(forward_cases(ndim, training=training), prop, rng, max_examples=17,
-                    examples=student.examples)
+                    memory=student.memory)
         return ""
     return run
 
@@ -62,7 +63,7 @@ def _torch_parity(student, rng) -> str:
                             "running variance."))
     for ndim in NDIMS:
         for_all(forward_cases(ndim, unbiased=True), prop, rng, max_examples=10,
-                examples=student.examples)
+                memory=student.memory)
     return ""
 
 
@@ -120,7 +121,7 @@ def _running_sequence(student, rng) -> str:
                     "running_var": rv, "training": True, "momentum": momentum, "eps": 1e-5,
                     "unbiased_running_var": unbiased}
             value = student(**case)
-            judge_forward(value, case, oracle.batchnorm_forward(**case),
+            judge_forward(value, case, expected(student, oracle.batchnorm_forward, **case),
                           f"batchnorm_forward, training step {step} of 3 from zero running "
                           f"statistics (batch size {x.shape[0]}, so m/(m-1) = "
                           f"{x.shape[0] / (x.shape[0] - 1):g})", _hint())
@@ -175,8 +176,8 @@ def _channel_scales(student, rng) -> str:
             case = _channel_scales_case(training, eps)
             got = forward_value(student(**case), case["x"].shape, "batchnorm_forward")
             out = got[0]
-            expected = oracle.batchnorm_forward(**case)[0]
-            rel = np.abs(out - expected).max(axis=0) / np.abs(expected).max(axis=0)
+            want = expected(student, oracle.batchnorm_forward, **case)[0]
+            rel = np.abs(out - want).max(axis=0) / np.abs(want).max(axis=0)
             if not np.all(rel <= RTOL):
                 c = int(np.argmax(np.nan_to_num(rel, nan=np.inf)))
                 hint, mistake = mistakes.forward_hint("out", got, case)

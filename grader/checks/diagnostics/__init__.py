@@ -60,6 +60,6 @@ BATTERY = Battery(
             *numpy_only_checks("diagnostics", SMOKE), *picture_checks()),
     gates={name: gates.matches_oracle(name, SMOKE[name], _ORACLES[name]) for name in SMOKE},
     smoke=SMOKE,
-    profile=Profile(preload=("numpy", "torch")),
+    profile=Profile(helpers_need=("torch",)),
     helpers="grader.oracles.diagnostics",
 )

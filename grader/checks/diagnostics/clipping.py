@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from grader.check import (Check, CheckFailed, Diagnosis, describe, expect_array, expect_float,
-                          fmt_shape, values)
+                          expected, fmt_shape, values)
 from grader.checks.batchnorm.forward import describe_aliasing
 from grader.checks.diagnostics.gradients import value_of
 from grader.oracles import diagnostics as oracle
@@ -105,9 +105,9 @@ def _cb_values(student, rng) -> str:
         grads, max_norms = case
         for max_norm in max_norms:
             _judge(student(grads, max_norm), grads, max_norm,
-                   oracle.clip_by_global_norm(grads, max_norm), CLIP_RTOL,
+                   expected(student, oracle.clip_by_global_norm, grads, max_norm), CLIP_RTOL,
                    "clip_by_global_norm (compared with torch.nn.utils.clip_grad_norm_, float64)")
-    for_all(_clip_cases(), prop, rng, max_examples=40, examples=student.examples)
+    for_all(_clip_cases(), prop, rng, max_examples=40, memory=student.memory)
     return ""
 
 

@@ -13,7 +13,7 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
-from grader.check import Check, CheckFailed, describe
+from grader.check import Check, CheckFailed, describe, expected
 from grader.checks.diagnostics.gradients import value_of
 from grader.oracles import diagnostics as oracle
 from grader.properties import for_all
@@ -56,11 +56,11 @@ def _mlp_cases(draw, activation: str):
     return weights, x, activation
 
 
-def _for_each_activation(prop, rng, examples_each: int, examples) -> None:
+def _for_each_activation(prop, rng, examples_each: int, memory) -> None:
     """Run ``prop`` on generated networks of every activation (each one is covered)."""
     for activation in ACTIVATIONS:
         for_all(_mlp_cases(activation), prop, rng, max_examples=examples_each,
-                examples=examples)
+                memory=memory)
 
 
 def _context(weights, x, activation) -> str:
@@ -112,10 +112,10 @@ def _mg_values(student, rng) -> str:
     def prop(case):
         weights, x, activation = case
         judge_norms(student(weights, x, activation),
-                    oracle.mlp_gradient_norms(weights, x, activation),
+                    expected(student, oracle.mlp_gradient_norms, weights, x, activation),
                     _context(weights, x, activation),
                     what="mlp_gradient_norms (compared with torch autograd, float64)")
-    _for_each_activation(prop, rng, examples_each=12, examples=student.examples)
+    _for_each_activation(prop, rng, examples_each=12, memory=student.memory)
     return ""
 
 
@@ -127,7 +127,7 @@ def _mg_last_layer_linear(student, rng) -> str:
             weights = [g.standard_normal((dims[i + 1], dims[i])) for i in range(depth)]
             x = g.standard_normal((6, 4))
             judge_norms(student(weights, x, activation),
-                        oracle.mlp_gradient_norms(weights, x, activation),
+                        expected(student, oracle.mlp_gradient_norms, weights, x, activation),
                         _context(weights, x, activation)
                         + " (the output layer is never activated)")
     return ""
@@ -266,9 +266,9 @@ def _as_values(student, rng) -> str:
     def prop(case):
         weights, x, activation = case
         _judge_stats(student(weights, x, activation),
-                     oracle.activation_stats(weights, x, activation),
+                     expected(student, oracle.activation_stats, weights, x, activation),
                      _context(weights, x, activation))
-    _for_each_activation(prop, rng, examples_each=12, examples=student.examples)
+    _for_each_activation(prop, rng, examples_each=12, memory=student.memory)
     return ""
 
 
@@ -281,7 +281,7 @@ def _as_saturation_dead(student, rng) -> str:
                        for i in range(len(dims) - 1)]
             x = g.standard_normal((10, 8))
             _judge_stats(student(weights, x, activation),
-                         oracle.activation_stats(weights, x, activation),
+                         expected(student, oracle.activation_stats, weights, x, activation),
                          _context(weights, x, activation) + f", weight gain {gain:g}")
     weights = [g.standard_normal((3, 8))]
     value = student(weights, g.standard_normal((4, 8)), "tanh")

@@ -19,11 +19,13 @@ ratio (its verdict is exactly that of He initialisation).
 from __future__ import annotations
 
 import math
+from functools import partial
 
 import numpy as np
 from hypothesis import strategies as st
 
-from grader.check import Check, CheckFailed, Diagnosis, describe
+from grader.check import Check, CheckFailed, Diagnosis, describe, grader_draw
+from grader.check import expected as expected_value
 from grader.checks.diagnostics.gradients import value_of
 from grader.checks.diagnostics.network import MLP_HINT, expect_norms, judge_norms
 from grader.oracles import diagnostics as oracle
@@ -96,7 +98,7 @@ def _dg_boundaries(student, rng) -> str:
         if oracle.diagnose(norms, ratio) != expected:
             return  # float rounding put the generated case across the boundary
         _judge_verdict(student, norms, ratio, expected, why)
-    for_all(_boundary_cases(), prop, rng, max_examples=50, examples=student.examples)
+    for_all(_boundary_cases(), prop, rng, max_examples=50, memory=student.memory)
     return ""
 
 
@@ -120,7 +122,7 @@ def _dg_scale_invariance(student, rng) -> str:
         _judge_verdict(student, scaled, ratio, expected,
                        f"the same norms times {scale:.3g}: scaling every norm leaves "
                        "first/last and the verdict unchanged")
-    for_all(_scaling_cases(), prop, rng, max_examples=40, examples=student.examples)
+    for_all(_scaling_cases(), prop, rng, max_examples=40, memory=student.memory)
     return ""
 
 
@@ -213,8 +215,9 @@ def demo_network(name: str, rng: np.random.Generator):
 
 def _demo_mlp(name: str):
     def run(student, rng) -> str:
-        weights, x, activation, expected, label = demo_network(name, rng)
-        correct = oracle.mlp_gradient_norms(weights, x, activation)
+        weights, x, activation, expected, label = grader_draw(
+            student, rng, ("demo", name), partial(demo_network, name))
+        correct = expected_value(student, oracle.mlp_gradient_norms, weights, x, activation)
         got = expect_norms(student(weights, x, activation), DEMO_DEPTH)
         verdict = oracle.diagnose(got) if all(v >= 0 for v in got) else "invalid"
         r = got[0] / got[-1] if got[-1] else float("inf")
@@ -231,8 +234,9 @@ def _demo_mlp(name: str):
 
 def _demo_diagnose(name: str):
     def run(student, rng) -> str:
-        weights, x, activation, expected, label = demo_network(name, rng)
-        norms = oracle.mlp_gradient_norms(weights, x, activation)
+        weights, x, activation, expected, label = grader_draw(
+            student, rng, ("demo", name), partial(demo_network, name))
+        norms = expected_value(student, oracle.mlp_gradient_norms, weights, x, activation)
         got = value_of(student, "diagnose", norms).value
         r = norms[0] / norms[-1]
         if got != expected:

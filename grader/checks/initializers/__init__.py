@@ -43,6 +43,6 @@ BATTERY = Battery(
             *numpy_only_checks("initializers", SMOKE), *picture_checks()),
     gates=_GATES,
     smoke=SMOKE,
-    profile=Profile(preload=("numpy", "torch")),
+    profile=Profile(helpers_need=("torch",)),
     helpers="grader.oracles.initializers",
 )

@@ -49,7 +49,8 @@ import numpy as np
 from hypothesis import strategies as st
 
 from grader import stats
-from grader.check import Check, CheckFailed, expect_array, summarize, values
+from grader.check import (Check, CheckFailed, expect_array, expected, grader_draw, summarize,
+                          values)
 from grader.checks.initializers import mistakes
 from grader.checks.initializers.arguments import bad_shape, bad_shapes, expect_value_error
 from grader.checks.initializers.design import (CASES, CHECK_ALPHA, DEFAULTS, FAMILY_OF,
@@ -351,7 +352,7 @@ def _shape_dtype(function: str, student, rng) -> str:
     _check_valid(function, student, (8, 4), {}, None)  # rng=None: a fresh default_rng()
     for_all(_valid_call(function),
             one_origin(lambda ex: _check_valid(function, student, *ex)), rng, max_examples=50,
-            examples=student.examples)
+            memory=student.memory)
     return ""
 
 
@@ -402,14 +403,14 @@ def _invalid_input(function: str, student, rng) -> str:
             raise CheckFailed(problem, _invalid_hint(function))
     torch = DEFAULTS[function]["layout"] == "torch"
     for_all(bad_shape(2 if torch else 1), one_origin(prop), rng, max_examples=30,
-            examples=student.examples)
+            memory=student.memory)
     return ""
 
 
 # --------------------------------------------------------------------------
 # framework parity
 # --------------------------------------------------------------------------
-def framework_sample(case: Case, n: int, rng, framework) -> np.ndarray:
+def framework_sample(case: Case, n: int, rng, framework=None) -> np.ndarray:
     """``n`` values of ``case`` from ``torch.nn.init`` or Keras' VarianceScaling.
 
     ``framework`` answers for Keras (``StudentFunction.framework``).
@@ -431,12 +432,15 @@ def _parity(function: str, framework: str, student, rng) -> str:
     name = "torch.nn.init" if framework == "torch" else "keras.initializers.VarianceScaling"
     failures, evidence, found, ds, passed = [], [], [], [], []
     for case in cases:
-        theirs = framework_sample(case, PARITY_SAMPLES, rng, student.framework)
+        theirs = grader_draw(student, rng, ("parity", repr(case), PARITY_SAMPLES),
+                             partial(framework_sample, case, PARITY_SAMPLES,
+                                     framework=student.framework))
         mine, _ = student_sample(student, case, rng, PARITY_SAMPLES)
         n = min(mine.size, theirs.size)
         mine, theirs = mine[:n], theirs[:n]
-        ks = stats.ks_two_sample(mine, theirs, ks_alpha)
-        scale = stats.scale_two_sample(mine, theirs, case.target.family, scale_alpha)
+        ref = expected(student, stats.reference, theirs)
+        ks = stats.ks_two_sample(mine, ref, ks_alpha)
+        scale = stats.scale_two_sample(mine, ref, case.target.family, scale_alpha)
         ds.append(ks.statistic)
         if not scale.passed:
             failures.append(f"{case.label()}: your values' variance is "
