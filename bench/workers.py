@@ -10,7 +10,8 @@ libraries):
 * the wall time, the CPU time of the whole machine (``/proc/stat``) and that
   of the grader process, and how many workers it started;
 * what one worker costs (start, import of the module, exit; wall and machine
-  CPU), against the baseline of one ``fork`` and exit of this same process;
+  CPU) from each of the three servers (``grader.workers``), against the baseline
+  of one ``fork`` and exit of this same process;
 * what one call costs across the wire (a trivial function), against calling
   the same function in this process.
 
@@ -91,13 +92,14 @@ def _fork_baseline(n: int) -> tuple[float, float]:
     return (time.perf_counter() - t0) / n, (_machine_cpu() - m0) / n
 
 
-def _worker_cost(pool, battery, n: int) -> tuple[float, float]:
+def _worker_cost(pool, battery, function: str, n: int) -> tuple[float, float]:
+    """Start and close ``n`` workers of the reference's ``function`` (its server is the one
+    ``grader.workers`` picks for it): wall and machine CPU of one."""
     from grader import sandbox
     from grader.runner import _limits
     from grader.submission import locate
 
     submission, limits = locate(str(ROOT / "reference")), _limits(battery, sandbox.Limits())
-    function = battery.checks[0].id.split(".")[1]
     t0, m0 = time.perf_counter(), _machine_cpu()
     for _ in range(n):
         worker = pool.worker(submission, battery, function, limits)
@@ -152,8 +154,11 @@ def main(argv: list[str] | None = None) -> int:
         rows = _students(pool, max(2, args.students))[1:]
         by_task = {b.task: b for b in batteries}
         fork_wall, fork_cpu = _fork_baseline(args.workers)
-        warm_wall, warm_cpu = _worker_cost(pool, by_task["initializers"], args.workers)
-        tf_wall, tf_cpu = _worker_cost(pool, by_task["frameworks"], args.workers)
+        costs = [(server, _worker_cost(pool, by_task[task], function, args.workers))
+                 for server, task, function in (("numpy", "initializers", "compute_fans"),
+                                                ("torch", "initializers", "he_normal"),
+                                                ("frameworks", "frameworks",
+                                                 "build_keras_model"))]
         across, local = _call_cost(pool, by_task["initializers"], args.calls)
     finally:
         pool.close()
@@ -161,10 +166,9 @@ def main(argv: list[str] | None = None) -> int:
     started = statistics.median(r[3] for r in rows)
     print(f"a further student (median of {len(rows)}): {wall:.2f} s wall, {machine:.2f} CPU-s "
           f"on the machine, {own:.2f} CPU-s in the grader, {started:g} workers")
-    print(f"one worker of the NumPy tasks' server : {warm_wall * 1e3:6.1f} ms wall, "
-          f"{warm_cpu * 1e3:6.1f} ms CPU = {warm_cpu / fork_cpu:.1f} x the baseline")
-    print(f"one worker of the frameworks' server  : {tf_wall * 1e3:6.1f} ms wall, "
-          f"{tf_cpu * 1e3:6.1f} ms CPU = {tf_cpu / fork_cpu:.1f} x the baseline")
+    for server, (wall_, cpu_) in costs:
+        print(f"one worker of the {server + ' server':17s}: {wall_ * 1e3:6.1f} ms wall, "
+              f"{cpu_ * 1e3:6.1f} ms CPU = {cpu_ / fork_cpu:.1f} x the baseline")
     print(f"baseline: fork and exit of the grader : {fork_wall * 1e3:6.1f} ms wall, "
           f"{fork_cpu * 1e3:6.1f} ms CPU")
     print(f"one call across the wire              : {across * 1e6:6.0f} us, "

@@ -214,30 +214,90 @@ def _grade_one(name: str, path: Path, options, extra, pool, memory) -> dict:
                 "duration_s": time.perf_counter() - t0}
 
 
-def _grader_loop(read_fd: int, write_fd: int, pool, options, extra) -> None:
+def _send_memory(fd: int, memory, pool) -> None:
+    """Hand what this grader remembers (``grader.memory``) to a grader that waits for it."""
+    import pickle
+    import struct
+
+    data = pickle.dumps((memory, getattr(pool.framework, "answers", None)),
+                        protocol=pickle.HIGHEST_PROTOCOL)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(struct.pack(">Q", len(data)) + data)
+    except OSError:  # it stopped waiting (BrokenPipeError): nothing lost but time
+        pass
+
+
+def _receive_memory(fd: int, pool, wait_s: float):
+    """What the first grader remembers after its first student, or a fresh memory when it
+    has not sent it within ``wait_s`` seconds (or could not). The data comes from a grader
+    process (which never runs student code) over a pipe no other process holds."""
+    import pickle
+    import struct
+
+    from grader.memory import Memory
+
+    deadline = time.monotonic() + wait_s
+    chunks, need, size = [], 8, None
+    try:
+        while need:
+            ready, _, _ = select.select([fd], [], [], max(0.0, deadline - time.monotonic()))
+            chunk = os.read(fd, min(need, 1 << 20)) if ready else b""
+            if not chunk:
+                return Memory()
+            chunks.append(chunk)
+            need -= len(chunk)
+            if need == 0 and size is None:
+                (size,) = struct.unpack(">Q", b"".join(chunks))
+                chunks, need = [], size
+        memory, answers = pickle.loads(b"".join(chunks))
+    except (OSError, ValueError, pickle.UnpicklingError, EOFError):
+        return Memory()
+    finally:
+        os.close(fd)
+    if answers is not None and hasattr(pool.framework, "answers"):
+        pool.framework.answers = answers
+    return memory
+
+
+#: how long the grader that starts warm waits for the first grader's memory
+WARM_WAIT_S = 120.0
+
+
+def _grader_loop(read_fd: int, write_fd: int, pool, options, extra,
+                 relay: tuple[str, int] | None = None) -> None:
     """A grader process: one student per line in, one result per line out; the examples
     it draws and the expected values it computes for the first student are reused for
-    the next (``grader.memory``)."""
+    the next (``grader.memory``). ``relay`` is ``("send", fd)``: hand that memory over
+    after the first student; or ``("receive", fd)``: start with the memory handed over."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from grader import sandbox
     from grader.memory import Memory
 
     sandbox.die_with_parent()
+    memory = Memory()
+    if relay is not None and relay[0] == "receive":
+        memory = _receive_memory(relay[1], pool, WARM_WAIT_S)
+        relay = None
     with os.fdopen(read_fd, "r", encoding="utf-8") as inp, \
             os.fdopen(write_fd, "w", encoding="utf-8", buffering=1) as outp:
-        memory = Memory()
         for line in inp:
             job = json.loads(line)
             result = _grade_one(job["student"], Path(job["path"]), options, extra, pool,
                                 memory)
+            if relay is not None:
+                _send_memory(relay[1], memory, pool)
+                relay = None
             outp.write(json.dumps({"student": job["student"], **result}) + "\n")
 
 
 class _Grader:
     """A forked grader process and its pipes; ``others`` are the graders already running,
-    whose pipes the new process must not keep open."""
+    whose pipes the new process must not keep open. ``relay`` (see :func:`_grader_loop`)
+    is this grader's end of the pipe that hands the first grader's memory to the last;
+    ``foreign`` the end the new process must close (it belongs to another grader)."""
 
-    def __init__(self, pool, options, extra, others=()) -> None:
+    def __init__(self, pool, options, extra, others=(), relay=None, foreign=()) -> None:
         from grader.workers import WarmPool
 
         socks = pool.new_sockets() if isinstance(pool, WarmPool) else None
@@ -255,15 +315,19 @@ class _Grader:
                             os.close(stream.fileno())
                         except (OSError, ValueError):
                             pass
+                for fd in foreign:  # the relay's end that is another grader's
+                    os.close(fd)
                 child_pool = (WarmPool.attach(socks, pool.hide, pool.user, pool.later)
                               if socks is not None else pool)
-                _grader_loop(to_child_r, from_child_w, child_pool, options, extra)
+                _grader_loop(to_child_r, from_child_w, child_pool, options, extra, relay)
             except BaseException:  # noqa: BLE001
                 code = 70
             finally:
                 os._exit(code)
         for sock, _ in (socks or {}).values():
             sock.close()
+        if relay is not None:
+            os.close(relay[1])  # the child's end
         os.close(to_child_r)
         os.close(from_child_w)
         self.send = os.fdopen(to_child_w, "w", encoding="utf-8", buffering=1)
@@ -355,8 +419,21 @@ def _grade_all(todo, pool, options, extra, jobs: int, student_timeout: float, fi
         return
     queue = list(todo)
     graders: list[_Grader] = []
-    for _ in range(max(1, min(jobs, len(todo)))):
-        graders.append(_Grader(pool, options, extra, others=tuple(graders)))
+    count = max(1, min(jobs, len(todo)))
+    # While the frameworks server imports TensorFlow (a core's worth of work for seconds),
+    # the last grader waits for what the first one remembers after its first student
+    # (``grader.memory``), and starts warm, instead of drawing and computing it all again.
+    warm = count >= 2 and "frameworks" in getattr(pool, "connections", {})
+    relay = os.pipe() if warm else None
+    for i in range(count):
+        role, foreign = None, ()
+        if relay and i < count - 1:
+            role = ("send", relay[1]) if i == 0 else None
+            foreign = (relay[0],)
+        elif relay:
+            role = ("receive", relay[0])
+        graders.append(_Grader(pool, options, extra, others=tuple(graders), relay=role,
+                               foreign=foreign))
     try:
         for g in graders:
             if queue:

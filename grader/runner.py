@@ -304,14 +304,13 @@ def run(submission: Submission, batteries: tuple[Battery, ...], options: RunOpti
             for res in reused:
                 progress(res)
             continue
-        # the checks that compare with TensorFlow run last, in a worker of their own, when
-        # the server that imports it is ready; the rest of the function's checks go first
+        # a function with checks that compare with TensorFlow starts after every function
+        # without (by then the server that imports TensorFlow is ready, or nearly), and its
+        # worker runs those checks last
         strikes: list = []
         now = [c for c in checks if "tensorflow" not in c.requires]
         then = [c for c in checks if "tensorflow" in c.requires]
-        for part, where in ((now, early), (then, late)):
-            if part:
-                _join(where, battery, function, part, strikes)
+        _join(late if then else early, battery, function, now + then, strikes)
     todo = early + late
 
     def one(b, members):

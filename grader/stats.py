@@ -357,39 +357,47 @@ def ks_one_sample(z: np.ndarray, family: str, alpha: float) -> Verdict:
 
 @dataclass(frozen=True)
 class Reference:
-    """A sample prepared once for the two-sample tests of many others (read-only):
-    its values sorted, the count of its values <= each of them, and its mean square."""
+    """A sample prepared once for the two-sample tests of many others (read-only): its
+    values as drawn, sorted, the count of its values <= each sorted one, its mean square."""
 
+    values: np.ndarray
     sorted: np.ndarray
     at_own: np.ndarray
     mean_square: float
 
+    def head(self, n: int) -> "Reference":
+        """The reference of the first ``n`` values (itself when that is all of them)."""
+        return self if n == self.values.size else reference(self.values[:n])
+
 
 def reference(y: np.ndarray) -> Reference:
     """``y`` prepared for :func:`ks_two_sample` and :func:`scale_two_sample`."""
-    y = np.asarray(y, dtype=np.float64).ravel()
+    y = np.array(y, dtype=np.float64).ravel()
     ys = np.sort(y)
     at_own = np.searchsorted(ys, ys, side="right")
-    for arr in (ys, at_own):
+    for arr in (y, ys, at_own):
         arr.flags.writeable = False
-    return Reference(ys, at_own, float(np.mean(y * y)))
+    return Reference(y, ys, at_own, float(np.mean(y * y)))
 
 
 def ks_two_sample(x: np.ndarray, y: "np.ndarray | Reference", alpha: float) -> Verdict:
     """Two-sample D of equal-size samples; threshold from Wei & Dudley's two-sample DKW.
 
     D is the largest gap between the two empirical CDFs over every value of
-    either sample (``y`` may be a :class:`Reference`: the same D).
+    either sample (``y`` may be a :class:`Reference`: the same D). Between two
+    consecutive values of ``y`` the gap is largest at one of them or at the last
+    value of ``x`` before the next, so two passes over ``y`` find it.
     """
-    x = np.sort(np.asarray(x, dtype=np.float64).ravel())
+    xs = np.sort(np.asarray(x, dtype=np.float64).ravel())
     ref = y if isinstance(y, Reference) else reference(y)
-    n = x.size
+    n = xs.size
     if ref.sorted.size != n or n < 458:
         raise ValueError("the two-sample DKW bound needs equal sizes n = m >= 458")
-    fx = np.concatenate([np.searchsorted(x, x, side="right"),
-                         np.searchsorted(x, ref.sorted, side="right")]) / n
-    fy = np.concatenate([np.searchsorted(ref.sorted, x, side="right"), ref.at_own]) / n
-    d = float(np.max(np.abs(fx - fy)))
+    upto = np.searchsorted(xs, ref.sorted, side="right") / n  # F_x at each y
+    below = np.searchsorted(xs, ref.sorted, side="left") / n  # F_x just before each y
+    fy = ref.at_own / n
+    d = float(max(np.max(np.abs(upto - fy)), np.max(np.abs(below[1:] - fy[:-1])),
+                  below[0]))
     t = math.sqrt(math.log(2.0 / alpha) / n)
     sentence = (f"two-sample KS distance D = {d:.4f} (samples of one law have D ≤ {t:.4f} "
                 f"at n = m = {n} except with probability α = {alpha:.1e}, two-sample DKW "
