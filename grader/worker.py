@@ -175,8 +175,14 @@ def load_module(submission: str, module: str):
     return mod
 
 
-def substitute_helpers(mod, task: str, target: str, helpers: str | None) -> list[str]:
-    """Point the module's other student-API functions at the grader's oracles."""
+def substitute_helpers(mod, task: str, target: str, helpers: str | None,
+                       imported: set | None = None) -> list[str]:
+    """Point the module's other student-API functions at the grader's oracles.
+
+    ``imported`` collects the frameworks an oracle imports when first called (a
+    worker whose function was not expected to reach them has not imported
+    torch): the grader's imports, never held against the student's function.
+    """
     from grader.contract import POINTS
 
     if not helpers:
@@ -185,9 +191,24 @@ def substitute_helpers(mod, task: str, target: str, helpers: str | None) -> list
     replaced = []
     for name in POINTS[task]:
         if name != target and hasattr(oracles, name) and hasattr(mod, name):
-            setattr(mod, name, getattr(oracles, name))
+            oracle = getattr(oracles, name)
+            setattr(mod, name, oracle if imported is None else _stand_in(oracle, imported))
             replaced.append(name)
     return replaced
+
+
+def _stand_in(oracle, imported: set):
+    """``oracle``, noting in ``imported`` the frameworks it imports."""
+    import functools
+
+    @functools.wraps(oracle)
+    def stand_in(*args, **kwargs):
+        before = set(_frameworks_loaded())
+        try:
+            return oracle(*args, **kwargs)
+        finally:
+            imported.update(set(_frameworks_loaded()) - before)
+    return stand_in
 
 
 _SCALARS = (float, int, str, bool, type(None))
@@ -292,10 +313,13 @@ def _tamper_report(names: list[str], when: str) -> dict:
                        "NumPy, builtins or the grader earns no points", "traceback": ""}
 
 
-def call_target(target, request: dict, submission: str, guard: Guard | None = None) -> dict:
+def call_target(target, request: dict, submission: str, guard: Guard | None = None,
+                imported: "set | frozenset" = frozenset()) -> dict:
     """Call ``target`` as ``request`` asks and report what it did, as plain data.
 
-    ``guard`` is the worker's :class:`Guard` (None takes one now).
+    ``guard`` is the worker's :class:`Guard` (None takes one now); ``imported`` the
+    frameworks the grader's stand-ins imported (:func:`substitute_helpers`), which
+    the call is not said to have imported.
     """
     import numpy as np
 
@@ -337,7 +361,7 @@ def call_target(target, request: dict, submission: str, guard: Guard | None = No
             {"category": w.category.__name__, "message": str(w.message)[:_TEXT_CAP]}
             for w in caught
         ],
-        "frameworks_loaded": sorted(set(_frameworks_loaded()) - set(loaded_before)),
+        "frameworks_loaded": sorted(set(_frameworks_loaded()) - set(loaded_before) - imported),
     }
 
 
@@ -390,7 +414,9 @@ def serve(spec: dict, proto_in_fd: int, proto_out_fd: int) -> int:
     if not hasattr(module, target_name):
         send({"status": "missing", "message": f"{module_name}.py defines no {target_name!r}"})
         return 0
-    replaced = substitute_helpers(module, module_name, target_name, spec.get("helpers"))
+    imported: set[str] = set()  # frameworks the grader's stand-ins import, if called
+    replaced = substitute_helpers(module, module_name, target_name, spec.get("helpers"),
+                                  imported)
     send({"status": "ready", "replaced": replaced, "frameworks_at_import": frameworks_at_import})
 
     target = getattr(module, target_name)
@@ -410,7 +436,7 @@ def serve(spec: dict, proto_in_fd: int, proto_out_fd: int) -> int:
                 send({"status": "raised", "type": "TypeError", "mro": ["TypeError"],
                       "message": f"{target_name} is not callable", "traceback": ""})
             else:
-                reply = call_target(target, request, submission, guard)
+                reply = call_target(target, request, submission, guard, imported)
                 send(reply)
                 if reply.get("fatal"):
                     return 0  # patched state must not leak into the next call

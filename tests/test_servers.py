@@ -1,0 +1,247 @@
+"""Where a worker comes from, and what a grading process remembers for the next one.
+
+* ``grader.reach``: a function that cannot reach its module's other SPEC
+  functions (whose stand-ins need torch) is forked from the NumPy-only server;
+  one that reaches them only through a name built at run time still gets the
+  right stand-in, whose import of torch is the grader's, not the student's.
+* ``grader.memory``: expected values are handed out as copies, draws leave the
+  rng where a fresh draw would, and a batch's grader hands its memory to the
+  next over a pipe.
+* The worker compiles the submission's source: a planted ``__pycache__`` is
+  never what runs.
+"""
+from __future__ import annotations
+
+import os
+import sys
+import types
+
+import numpy as np
+import pytest
+
+from conftest import REFERENCE, grade_cli, make_submission
+from grader import stats, worker
+from grader.contract import POINTS
+from grader.memory import Memory, fingerprint
+from grader.reach import reaches_helpers
+
+BN_HELPERS = frozenset(POINTS["batchnorm"]) - {"batchnorm_backward"}
+
+
+@pytest.mark.parametrize("source, reaches", [
+    ("def batchnorm_backward(d, x, g):\n    return batchnorm_forward(x)\n", True),
+    ("def _fwd(x):\n    return batchnorm_forward(x)\n\n"
+     "def batchnorm_backward(d, x, g):\n    return _fwd(x)\n", True),
+    ("def batchnorm_backward(d, x, g):\n    return globals()['batchnorm_forward']\n", True),
+    ("helper = lambda x: batchnorm_forward(x)\n\n"
+     "def batchnorm_backward(d, x, g):\n    return helper(x)\n", True),
+    ("def batchnorm_forward(x):\n    return x\n\n"
+     "def batchnorm_backward(d, x, g):\n    '''batchnorm_forward is not used here'''\n"
+     "    return d * g\n", False),
+    ("def batchnorm_backward(d, x, g):\n    return globals()['batchnorm_' + 'forward']\n",
+     False),  # built at run time: not read from the source (the stand-in still works)
+    ("def batchnorm_backward(d, x, g:\n", True),  # does not parse: the safe answer
+    ("def something_else():\n    pass\n", True),  # no such function: the worker says why
+])
+def test_reach_reads_what_a_function_can_call(source, reaches):
+    assert reaches_helpers(source, "batchnorm_backward", BN_HELPERS) is reaches
+
+
+def test_the_reference_reaches_helpers_exactly_where_it_calls_them():
+    from grader.checks.initializers.design import RANDOM
+
+    for task in ("initializers", "batchnorm", "diagnostics"):
+        source = (REFERENCE / f"{task}.py").read_text()
+        for function in POINTS[task]:
+            calls = reaches_helpers(source, function, frozenset(POINTS[task]) - {function})
+            assert calls is (task == "initializers" and function in RANDOM), function
+
+
+def test_frameworks_a_stand_in_imports_are_not_the_students():
+    """A worker of the NumPy-only server imports torch when a stand-in is first called; a
+    call is said to import a framework only when the student's code did."""
+    fake = "jax"  # one of the frameworks the NumPy-only check looks for, absent here
+    assert fake not in sys.modules
+
+    def oracle(x):
+        sys.modules[fake] = types.ModuleType(fake)
+        return x
+
+    imported: set = set()
+    stand_in = worker._stand_in(oracle, imported)
+    guard = worker.Guard()
+    try:
+        reply = worker.call_target(lambda x: stand_in(x) + 1, {"args": [1]}, "/nowhere",
+                                   guard, imported)
+        assert reply["status"] == "ok" and reply["value"] == 2
+        assert reply["frameworks_loaded"] == [] and imported == {fake}
+        del sys.modules[fake]
+        own = worker.call_target(lambda x: oracle(x), {"args": [1]}, "/nowhere", guard,
+                                 frozenset())
+        assert own["frameworks_loaded"] == [fake]
+    finally:
+        sys.modules.pop(fake, None)
+
+
+def test_a_helper_reached_by_a_name_built_at_run_time_grades_in_full(tmp_path):
+    """batchnorm_backward finds batchnorm_forward through globals() and a string built at
+    run time: its worker comes from the NumPy-only server, the stand-in imports torch
+    there on first use, and every check of the function passes, NumPy-only included."""
+    sub = make_submission(tmp_path / "dyn", overrides={"batchnorm": """
+        _real_backward = batchnorm_backward
+
+        def batchnorm_backward(dout, x, gamma, eps=1e-5):
+            forward = globals()["batchnorm_" + "forward"]
+            C = x.shape[1]
+            forward(x, gamma, np.zeros(C), np.zeros(C), np.ones(C), training=True, eps=eps)
+            return _real_backward(dout, x, gamma, eps)
+    """})
+    report = grade_cli(sub, "--task", "batchnorm")
+    checks = report["tasks"][0]["checks"]
+    assert [c["id"] for c in checks if c["status"] != "passed"] == []
+    assert any(c["id"] == "batchnorm.batchnorm_backward.numpy_only" for c in checks)
+
+
+def test_a_planted_bytecode_cache_is_never_what_runs(tmp_path):
+    """A ``__pycache__`` beside the source, valid for its size and time, holds other code:
+    the worker compiles the source, which is what the grader (and a TA) reads."""
+    import importlib.util
+    from importlib._bootstrap_external import _code_to_timestamp_pyc
+
+    sub = make_submission(tmp_path / "planted")
+    source = sub / "quiz.py"
+    st = source.stat()
+    code = compile("ANSWERS = {'q1': 'planted'}\n", str(source), "exec")
+    pyc = importlib.util.cache_from_source(str(source))
+    os.makedirs(os.path.dirname(pyc), exist_ok=True)
+    with open(pyc, "wb") as fh:
+        fh.write(_code_to_timestamp_pyc(code, st.st_mtime, st.st_size))
+    report = grade_cli(sub, "--task", "quiz")
+    assert report["score"] == report["max_score"]
+
+
+# -- the memory of a grading process --------------------------------------------------------
+
+def _oracle(x, scale=1.0):
+    _oracle.calls += 1
+    return {"out": x * scale, "parts": [x.sum(), (x, x.T)]}
+
+
+def test_expected_values_are_computed_once_and_handed_out_as_copies():
+    _oracle.calls = 0
+    memory = Memory()
+    x = np.arange(6.0).reshape(2, 3)
+    first = memory.expected(_oracle, x, scale=2.0)
+    first["out"][0, 0] = 99.0  # a check that writes to what it got
+    first["parts"][1][0][:] = -1.0
+    again = memory.expected(_oracle, x.copy(), scale=2.0)
+    assert _oracle.calls == 1
+    assert again["out"][0, 0] == 0.0 and np.all(again["parts"][1][0] == x)
+    memory.expected(_oracle, x, scale=3.0)
+    memory.expected(_oracle, x.astype(np.float32), scale=2.0)
+    assert _oracle.calls == 3
+
+
+def test_fingerprints_tell_types_and_values_apart():
+    assert fingerprint(1) != fingerprint(1.0) != fingerprint(True)
+    assert fingerprint(np.zeros(3)) != fingerprint(np.zeros((3, 1)))
+    assert fingerprint(np.zeros(3)) != fingerprint(np.zeros(3, dtype=np.float32))
+    assert fingerprint([1, 2]) != fingerprint((1, 2))
+    assert fingerprint({"a": 1}) == fingerprint({"a": 1})
+    with pytest.raises(TypeError):
+        fingerprint(object())
+
+
+def test_an_argument_that_cannot_be_fingerprinted_is_computed_every_time():
+    calls = []
+    memory = Memory()
+    for _ in range(2):
+        memory.expected(lambda f: calls.append(f) or 1, object())
+    assert len(calls) == 2
+
+
+def test_a_remembered_draw_leaves_the_rng_where_a_fresh_draw_would():
+    def draw(rng):
+        return rng.normal(size=int(rng.integers(3, 9)))
+
+    memory = Memory()
+    a, b = np.random.default_rng(5), np.random.default_rng(5)
+    first = memory.draw(a, ("k",), draw)
+    again = memory.draw(b, ("k",), lambda rng: pytest.fail("drawn twice"))
+    assert np.array_equal(first, again)
+    assert a.bit_generator.state == b.bit_generator.state
+    assert a.normal() == b.normal()  # the next draws agree too
+    other = memory.draw(np.random.default_rng(6), ("k",), draw)
+    assert not np.array_equal(first[:3], other[:3])
+
+
+def test_the_memory_stops_growing_at_its_bound():
+    memory = Memory(max_values=3)
+    for i in range(10):
+        memory.expected(abs, i)
+    assert len(memory) == 3
+    assert memory.expected(abs, -7) == 7  # still answers, without keeping
+
+
+def test_a_grader_hands_its_memory_to_the_next_over_a_pipe():
+    from grader.batch import _receive_memory, _send_memory
+
+    class Pool:
+        framework = types.SimpleNamespace(answers=Memory())
+
+    memory = Memory()
+    memory.keep(("k", 3), ((1, 2.5), [np.ones(2)]))
+    memory.expected(_oracle, np.ones(2))
+    Pool.framework.answers.expected(abs, -2)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        _send_memory(w, memory, Pool)
+        os._exit(0)
+    os.close(w)
+    receiving = type("Receiving", (), {"framework": types.SimpleNamespace(answers=None)})
+    got = _receive_memory(r, receiving, wait_s=30)
+    os.waitpid(pid, 0)
+    assert got.replay(("k", 3))[0] == (1, 2.5)
+    assert len(got) == len(memory) and len(receiving.framework.answers) == 1
+
+
+def test_a_grader_that_waits_in_vain_starts_with_a_fresh_memory():
+    from grader.batch import _receive_memory
+
+    pool = types.SimpleNamespace(framework=types.SimpleNamespace(answers=None))
+    r, w = os.pipe()
+    assert len(_receive_memory(r, pool, wait_s=0.2)) == 0  # nothing came in time
+    r, w2 = os.pipe()
+    os.write(w2, (12).to_bytes(8, "big") + b"not a pickle")
+    os.close(w2)
+    assert len(_receive_memory(r, pool, wait_s=5)) == 0  # nonsense: a fresh memory
+    os.close(w)
+
+
+# -- the two-sample test on a prepared reference ------------------------------------------
+
+def _ks_by_definition(x, y):
+    both = np.concatenate([x, y])
+    fx = np.searchsorted(np.sort(x), both, side="right") / x.size
+    fy = np.searchsorted(np.sort(y), both, side="right") / y.size
+    return float(np.max(np.abs(fx - fy)))
+
+
+@pytest.mark.parametrize("kind", ["continuous", "ties", "shifted", "constant"])
+def test_the_two_sample_distance_is_the_definitions(kind):
+    rng = np.random.default_rng(3)
+    for n in (458, 999, 4096):
+        if kind == "continuous":
+            x, y = rng.normal(size=n), rng.normal(size=n)
+        elif kind == "ties":
+            x, y = rng.integers(0, 5, n) * 1.0, rng.integers(0, 7, n) * 1.0
+        elif kind == "shifted":
+            x, y = rng.normal(0.2, 1.3, n), rng.normal(size=n)
+        else:
+            x, y = np.full(n, 0.5), rng.uniform(size=n)
+        ref = stats.reference(y)
+        assert stats.ks_two_sample(x, ref, 1e-9).statistic == _ks_by_definition(x, y)
+        assert stats.ks_two_sample(x, y, 1e-9).statistic == _ks_by_definition(x, y)
+        assert ref.head(n) is ref and ref.head(n - 1).values.size == n - 1
