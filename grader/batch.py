@@ -1,11 +1,15 @@
 """``grader batch`` and ``grader merge``: a whole class, in parallel, resumable.
 
 Every subfolder, ``.zip`` or ``.ipynb`` of the class folder is one student,
-named by it. The batch imports numpy, torch and TensorFlow once, forks one
-warm worker server, and forks ``--jobs`` graders from the same process; each
-grader takes one student at a time. Every student's code still runs in fresh
-worker processes of its own, in the sandbox: no two students share a process,
-a scratch directory or a writable file.
+named by it. The batch imports numpy and torch once, starts the worker servers
+(``grader.workers``; one imports TensorFlow meanwhile), and forks ``--jobs``
+graders from the same process; each grader takes one student at a time and
+remembers, from one student to the next, what the seed alone decides
+(``grader.memory``). The last grader starts once the first has graded its
+first student, with that memory, while TensorFlow's import takes the core it
+would have used. Every student's code still runs in fresh worker processes of
+its own, in the sandbox: no two students share a process, a scratch directory
+or a writable file.
 
 Nothing is lost: each student's reports are written atomically as soon as
 that student is done, ``outcome.json`` last (it is what a rerun trusts), and

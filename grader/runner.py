@@ -197,8 +197,8 @@ def _run_group(submission: Submission, battery: Battery,
 
     A group is one function, or the functions whose checks all read one attribute
     of the module (the quiz's questions): nothing of the student's runs between
-    their checks but reading it. ``strikes`` (timeouts and crashes of a function)
-    are shared with the function's other group.
+    their checks but reading it. ``strikes`` are the timeouts and crashes of a
+    function so far.
     """
     results: dict[str, list[CheckResult]] = {f: [] for f, _, _ in members}
 
