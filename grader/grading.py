@@ -39,9 +39,6 @@ def load_batteries(tasks: tuple[str, ...], extra: Extra = Extra()) -> tuple:
 
 #: what the frameworks' workers import after their server is forked (never the grader)
 LATER = ("tensorflow", "keras")
-#: what the frameworks server imports besides: building a torch module loads torch's
-#: symbolic shapes (and sympy), 0.4 s a worker
-LATER_TORCH = ("torch.fx.experimental.symbolic_shapes",)
 
 
 def framework_modules(batteries) -> tuple[str, ...]:
@@ -66,11 +63,11 @@ def framework_modules(batteries) -> tuple[str, ...]:
 def open_workers(batteries, extra: Extra = Extra()):
     """A worker pool for these batteries; call before anything is computed here.
 
-    The servers are started first (``grader.workers.WarmPool``); what the
-    grader's own checks need is imported after (torch's symbolic shapes, which
-    its autograd loads, stay out of every server). TensorFlow is imported by
-    the frameworks server (never here) when a battery's workers preload it or a
-    check compares with it.
+    The servers are started around the imports (``grader.workers.WarmPool``):
+    torch's symbolic shapes, which the grader's autograd and a torch model's
+    construction load, stay out of the NumPy and torch servers and are shared
+    with the frameworks server. TensorFlow is imported by the frameworks server
+    (never here) when a battery's workers preload it or a check compares with it.
     """
     import importlib
     import importlib.util
@@ -85,12 +82,8 @@ def open_workers(batteries, extra: Extra = Extra()):
     needs = any(n in LATER for n in wanted) or any(
         "tensorflow" in c.requires for b in batteries for c in b.checks)
     later = LATER if needs and all(importlib.util.find_spec(n) for n in LATER) else ()
-    if later and torch:
-        later = LATER_TORCH + later
-    pool = open_pool(base, torch, hide=extra.paths, later=later)
-    for name in framework_modules(batteries):
-        importlib.import_module(name)
-    return pool
+    return open_pool(base, torch, hide=extra.paths, later=later,
+                     grader=framework_modules(batteries))
 
 
 def _cached_task(task: str, options: RunOptions, cache):

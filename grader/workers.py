@@ -183,8 +183,11 @@ class WarmPool:
 
     ``base`` is what every worker imports (NumPy, the worker's modules, the
     helpers), ``torch`` what the torch server adds (imported here, so that
-    the grader and the servers forked from it share it), ``later`` what the
-    frameworks server imports after it is forked (TensorFlow, Keras). The
+    the grader and the servers forked from it share it), ``grader`` what this
+    process needs besides (torch's symbolic shapes, which its autograd and a
+    torch model's construction load: the frameworks server, forked after,
+    shares them), ``later`` what the frameworks server imports after it is
+    forked (TensorFlow, Keras), overlapped with the grading. The
     numpy server is a fresh interpreter importing ``base`` only. A process
     forked from this one (a batch's grader) gets :meth:`new_sockets` to the
     same servers and :meth:`attach`-es to them.
@@ -192,7 +195,7 @@ class WarmPool:
 
     def __init__(self, base: tuple[str, ...], torch: tuple[str, ...] = (),
                  hide: tuple[str, ...] = (), user: str | None = None,
-                 later: tuple[str, ...] = ()) -> None:
+                 later: tuple[str, ...] = (), grader: tuple[str, ...] = ()) -> None:
         from grader import forkserver
 
         self.user = user if user is not None else os.environ.get("GRADER_WORKER_USER") or None
@@ -209,6 +212,8 @@ class WarmPool:
             importlib.import_module(name)
         if torch:
             self._add("torch", *forkserver.start(()))
+        for name in grader:  # after the torch server, so that it stays out of it
+            importlib.import_module(name)
         if later:
             self._add("frameworks", *forkserver.start((*later, ORACLE)))
         self.owner = True
@@ -368,8 +373,11 @@ def _cold(limits: sandbox.Limits) -> sandbox.Limits:
 
 
 def open_pool(base: tuple[str, ...], torch: tuple[str, ...] = (), hide: tuple[str, ...] = (),
-              later: tuple[str, ...] = ()):
-    """A warm pool where forking is safe (Linux), else a cold one."""
+              later: tuple[str, ...] = (), grader: tuple[str, ...] = ()):
+    """A warm pool where forking is safe (Linux), else a cold one; ``grader`` is what this
+    process imports besides."""
     if sandbox.CAN_FORK:
-        return WarmPool(base, torch, hide=hide, later=later)
+        return WarmPool(base, torch, hide=hide, later=later, grader=grader)
+    for name in grader:
+        importlib.import_module(name)
     return ColdPool(base, hide=hide)
