@@ -123,7 +123,7 @@ def test_a_planted_bytecode_cache_is_never_what_runs(tmp_path):
 # -- the memory of a grading process --------------------------------------------------------
 
 def _oracle(x, scale=1.0):
-    _oracle.calls += 1
+    _oracle.calls = getattr(_oracle, "calls", 0) + 1
     return {"out": x * scale, "parts": [x.sum(), (x, x.T)]}
 
 
