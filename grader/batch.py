@@ -264,8 +264,9 @@ def _receive_memory(fd: int, pool, wait_s: float):
     return memory
 
 
-#: how long the grader that starts warm waits for the first grader's memory
-WARM_WAIT_S = 120.0
+#: how long the grader that starts warm waits for the first grader's memory (sent after
+#: the first student it grades: an empty folder or the stubs teach it nothing)
+WARM_WAIT_S = 30.0
 
 
 def _grader_loop(read_fd: int, write_fd: int, pool, options, extra,
@@ -273,7 +274,8 @@ def _grader_loop(read_fd: int, write_fd: int, pool, options, extra,
     """A grader process: one student per line in, one result per line out; the examples
     it draws and the expected values it computes for the first student are reused for
     the next (``grader.memory``). ``relay`` is ``("send", fd)``: hand that memory over
-    after the first student; or ``("receive", fd)``: start with the memory handed over."""
+    after the first student graded; or ``("receive", fd)``: start with the memory handed
+    over (or a fresh one after ``WARM_WAIT_S``)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     from grader import sandbox
     from grader.memory import Memory
@@ -289,7 +291,7 @@ def _grader_loop(read_fd: int, write_fd: int, pool, options, extra,
             job = json.loads(line)
             result = _grade_one(job["student"], Path(job["path"]), options, extra, pool,
                                 memory)
-            if relay is not None:
+            if relay is not None and result["status"] == "graded":  # a memory worth having
                 _send_memory(relay[1], memory, pool)
                 relay = None
             outp.write(json.dumps({"student": job["student"], **result}) + "\n")
