@@ -72,18 +72,16 @@ def open_workers(batteries, extra: Extra = Extra()):
     import importlib
     import importlib.util
 
-    from grader.workers import TIERS, open_pool, preloads
+    from grader.workers import SERVED_FRAMEWORKS, open_pool, preloads
 
-    frameworks = frozenset().union(*(held for _, held in TIERS))
-    wanted = preloads(batteries)
-    base = tuple(n for n in wanted if n not in frameworks)
-    torch = ("torch",) if ("torch" in wanted or "torch" in framework_modules(batteries)) \
+    wanted, own = preloads(batteries), framework_modules(batteries)
+    base = tuple(n for n in wanted if n not in SERVED_FRAMEWORKS)
+    torch = ("torch",) if ("torch" in wanted or "torch" in own) \
         and importlib.util.find_spec("torch") is not None else ()
     needs = any(n in LATER for n in wanted) or any(
         "tensorflow" in c.requires for b in batteries for c in b.checks)
     later = LATER if needs and all(importlib.util.find_spec(n) for n in LATER) else ()
-    return open_pool(base, torch, hide=extra.paths, later=later,
-                     grader=framework_modules(batteries))
+    return open_pool(base, torch, hide=extra.paths, later=later, grader=own)
 
 
 def _cached_task(task: str, options: RunOptions, cache):

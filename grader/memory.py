@@ -22,8 +22,9 @@ runs on every input, in its own worker, exactly as the first time.
   after, and the rng is left where the oracle would have left it.
 
 Nothing of a submission is read or kept, but for inputs derived from it
-(which only make more keys). Both stores stop growing at a bound, beyond
-which they compute as if empty.
+(which only make more keys). The expected values stop growing at a bound,
+beyond which they are computed as if none were kept; the examples need none
+(one set per check and seed, kept only where the property held).
 """
 from __future__ import annotations
 

@@ -36,7 +36,8 @@ from grader.student import (Channel, SocketWriter, WorkerProcess, socket_receive
                             thread_receiver)
 
 __all__ = ["WarmPool", "ColdPool", "FrameworkOracle", "open_pool", "worker_spec", "preloads",
-           "worker_needs", "server_for", "TIERS", "ORACLE", "framework_in_process"]
+           "worker_needs", "server_for", "TIERS", "SERVED_FRAMEWORKS", "ORACLE",
+           "framework_in_process"]
 
 PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
 _GRADER_DIR = str(Path(__file__).resolve().parent)
@@ -164,13 +165,14 @@ def _source(submission, task: str):
 #: the servers, smallest first, and the frameworks each one holds
 TIERS = (("numpy", frozenset()), ("torch", frozenset({"torch"})),
          ("frameworks", frozenset({"torch", "tensorflow", "keras"})))
-_FRAMEWORKS = frozenset().union(*(held for _, held in TIERS))
+#: every framework some server holds (what a server, not NumPy, supplies)
+SERVED_FRAMEWORKS = frozenset().union(*(held for _, held in TIERS))
 
 
 def server_for(needs, available) -> str:
     """The smallest of the ``available`` servers that holds every framework of ``needs``
     (the largest one when none does: what is missing is then imported by the worker)."""
-    wanted = _FRAMEWORKS & set(needs)
+    wanted = SERVED_FRAMEWORKS & set(needs)
     names = [name for name, _ in TIERS if name in available]
     for name, held in TIERS:
         if name in available and wanted <= held:
@@ -204,10 +206,8 @@ class WarmPool:
         self._count = itertools.count()
         self.connections: dict[str, forkserver.ServerConnection] = {}
         self.server_pids: dict[str, int] = {}
-        self._spawned = []
-        proc, sock = forkserver.spawn(base, PROJECT_ROOT)  # while this process imports
-        self._spawned.append(proc)
-        self._add("numpy", sock, proc.pid)
+        self._numpy_server, sock = forkserver.spawn(base, PROJECT_ROOT)  # as this imports
+        self._add("numpy", sock, self._numpy_server.pid)
         for name in (*base, *torch):
             importlib.import_module(name)
         if torch:
@@ -234,7 +234,7 @@ class WarmPool:
         pool = cls.__new__(cls)
         pool.user, pool.hide, pool.later = user, hide, frozenset(later)
         pool.owner = False
-        pool._spawned = []
+        pool._numpy_server = None
         pool._count = itertools.count(1_000 * os.getpid())  # apart from the other graders
         pool.server_pids = {name: pid for name, (_, pid) in socks.items()}
         pool.connections = {name: forkserver.ServerConnection(sock, pid)
@@ -297,8 +297,7 @@ class WarmPool:
         for connection in self.connections.values():
             connection.close()
         if self.owner:
-            for proc in self._spawned:
-                proc.wait()
+            self._numpy_server.wait()  # a child through subprocess; the others, forked
             for name, pid in self.server_pids.items():
                 if name != "numpy":
                     try:
