@@ -13,7 +13,12 @@ ones replay, and the batch's start imports the libraries once) over the
 number of graders, against one cold check: what each further student costs.
 Last, where the batch's time goes (start-up, each grader's first student, the
 later ones) and what the goal leaves for each later student once the start-up
-and the first students are paid.
+and the first students are paid; and the same in CPU (Linux, ``/proc/stat``):
+what the whole machine spent on the batch and on a cold check, and what 1/8
+leaves for each further student once one cold check's worth is paid for the
+batch's start (its imports and its first student), to set beside the floor
+that ``python -m bench workers`` measures (a further student graded with no
+worker process at all).
 
 Run: ``python -m bench batch [--students 20] [--cold 20] [--jobs 2]``.
 """
@@ -36,10 +41,22 @@ ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
 
 
-def _timed(cmd: list[str], gradebook: Path | None = None) -> float:
-    t0 = time.perf_counter()
+def _machine_cpu() -> float | None:
+    """CPU seconds every core has spent busy since boot (Linux), else None."""
+    try:
+        with open("/proc/stat", encoding="ascii") as fh:
+            ticks = [int(v) for v in fh.readline().split()[1:]]
+    except OSError:
+        return None
+    return (ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]) / os.sysconf("SC_CLK_TCK")
+
+
+def _timed(cmd: list[str], gradebook: Path | None = None) -> tuple[float, float | None]:
+    """Run ``cmd``: its wall time, and the CPU the whole machine spent meanwhile."""
+    t0, m0 = time.perf_counter(), _machine_cpu()
     proc = subprocess.run(cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True)
+    wall, m1 = time.perf_counter() - t0, _machine_cpu()
     if proc.returncode != 0:
         why = proc.stderr[-2000:]
         if gradebook is not None and gradebook.exists():  # the rows of those not graded
@@ -47,7 +64,7 @@ def _timed(cmd: list[str], gradebook: Path | None = None) -> float:
                 why += "".join(f"\n{r['student']}: {r['status']}: {r['message']}"
                                for r in csv.DictReader(fh) if r["status"] != "graded")
         raise SystemExit(f"{' '.join(cmd)} exited {proc.returncode}: {why}")
-    return time.perf_counter() - t0
+    return wall, (m1 - m0 if m0 is not None and m1 is not None else None)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -64,13 +81,15 @@ def main(argv: list[str] | None = None) -> int:
             shutil.copytree(ROOT / "reference", klass / f"student{i:02d}",
                             ignore=shutil.ignore_patterns("__pycache__", ".grader-cache"))
         out = Path(tmp) / "out"
-        batch = _timed([sys.executable, "-m", "grader", "batch", str(klass), "--output-dir",
-                        str(out), "--jobs", str(args.jobs), "--force"], out / "gradebook.csv")
+        batch, batch_cpu = _timed([sys.executable, "-m", "grader", "batch", str(klass),
+                                   "--output-dir", str(out), "--jobs", str(args.jobs),
+                                   "--force"], out / "gradebook.csv")
         with open(out / "gradebook.csv", newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
         scores = sorted({r.get("score") for r in rows})
-        cold = [_timed([sys.executable, "-m", "grader", "check", str(klass / f"student{i:02d}"),
-                        "--no-cache", "--quiet", "--format", "json"]) for i in range(cold_n)]
+        timed = [_timed([sys.executable, "-m", "grader", "check", str(klass / f"student{i:02d}"),
+                         "--no-cache", "--quiet", "--format", "json"]) for i in range(cold_n)]
+    cold = [wall for wall, _ in timed]
     cold_total = sum(cold) * args.students / cold_n
     print(f"grader batch, {args.students} copies of the reference, --jobs {args.jobs}: "
           f"{batch:7.1f} s ({batch / args.students:.2f} s per student; scores {scores})")
@@ -83,6 +102,15 @@ def main(argv: list[str] | None = None) -> int:
     print(f"steady state: {each:.2f} s per further student (median per grader / {args.jobs} "
           f"graders) = 1/{cold_total / args.students / each:.1f} of a cold check")
     _budget(batch, cold_total, rows, args.jobs)
+    cold_cpu = [cpu for _, cpu in timed if cpu is not None]
+    if batch_cpu is not None and cold_cpu:
+        each = statistics.mean(cold_cpu)
+        print(f"CPU on the whole machine: the batch {batch_cpu:.1f} CPU-s, a cold check "
+              f"{each:.1f} CPU-s; at 1/8 the batch may spend {os.cpu_count() * cold_total / 8:.1f} "
+              f"CPU-s ({os.cpu_count()} cores busy throughout): after one cold check's worth "
+              f"for its start, {(os.cpu_count() * cold_total / 8 - each) / (args.students - 1):.2f}"
+              f" CPU-s for each further student (now about "
+              f"{(batch_cpu - each) / (args.students - 1):.2f})")
     return 0
 
 

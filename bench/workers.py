@@ -13,7 +13,14 @@ libraries):
   CPU) from each of the three servers (``grader.workers``), against the baseline
   of one ``fork`` and exit of this same process;
 * what one call costs across the wire (a trivial function), against calling
-  the same function in this process.
+  the same function in this process;
+* the floor: the same further student graded with no worker process at all
+  (the tests' in-process stand-in pool, ``tests/standin.py``: the student's
+  code runs in this process, every request and reply still goes through the
+  wire encoding, and a tamper guard is taken per call, which a real worker
+  takes once). What the checks, the student's code and the encoding cost
+  with no isolation: a batch cannot grade a further student for less CPU
+  than this, whatever its workers cost.
 
 Linux only (warm servers, ``/proc/stat``). Run:
 ``python -m bench workers [--students 5] [--workers 30] [--calls 500]``.
@@ -80,6 +87,28 @@ def _students(pool, n: int) -> list[tuple[float, float, float, int]]:
         if report.units != report.max_units:
             raise SystemExit(f"the reference scored {report.score} / {report.max_score}")
     return rows
+
+
+def _floor(n: int) -> list[float]:
+    """CPU seconds of each further student graded in this process (no workers)."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from standin import InProcessPool
+
+    from grader.grading import grade
+    from grader.memory import Memory
+    from grader.runner import RunOptions
+    from grader.submission import locate
+
+    pool, memory, cpu = InProcessPool(), Memory(), []
+    submission = locate(str(ROOT / "reference"))
+    for _ in range(n):
+        c0 = _own_cpu()
+        report = grade(submission, RunOptions(seed=0, tasks=TASKS, jobs=1), pool=pool,
+                       memory=memory)
+        cpu.append(_own_cpu() - c0)
+        if report.units != report.max_units:
+            raise SystemExit(f"in process, the reference scored {report.score}")
+    return cpu[1:]
 
 
 def _fork_baseline(n: int) -> tuple[float, float]:
@@ -162,6 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         across, local = _call_cost(pool, by_task["initializers"], args.calls)
     finally:
         pool.close()
+    floor = _floor(max(2, args.students))
     wall, machine, own = (statistics.median(r[i] for r in rows) for i in range(3))
     started = statistics.median(r[3] for r in rows)
     print(f"a further student (median of {len(rows)}): {wall:.2f} s wall, {machine:.2f} CPU-s "
@@ -173,6 +203,9 @@ def main(argv: list[str] | None = None) -> int:
           f"{fork_cpu * 1e3:6.1f} ms CPU")
     print(f"one call across the wire              : {across * 1e6:6.0f} us, "
           f"{across / local:.0f} x calling it in the grader ({local * 1e6:.1f} us)")
+    print(f"floor: a further student with no worker process (median of {len(floor)}): "
+          f"{statistics.median(floor):.2f} CPU-s = {statistics.median(floor) / machine:.2f} x "
+          f"the batch's {machine:.2f}")
     return 0
 
 

@@ -7,6 +7,7 @@
 * ``grader.memory``: expected values are handed out as copies, draws leave the
   rng where a fresh draw would, and a batch's grader hands its memory to the
   next over a pipe.
+* A server kills the children it does not keep (from its own list of children).
 * The worker compiles the submission's source: a planted ``__pycache__`` is
   never what runs.
 """
@@ -245,3 +246,35 @@ def test_the_two_sample_distance_is_the_definitions(kind):
         assert stats.ks_two_sample(x, ref, 1e-9).statistic == _ks_by_definition(x, y)
         assert stats.ks_two_sample(x, y, 1e-9).statistic == _ks_by_definition(x, y)
         assert ref.head(n) is ref and ref.head(n - 1).values.size == n - 1
+
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_a_server_kills_the_children_it_does_not_keep():
+    """What a server leaves running (a killed monitor's orphans) is found among its own
+    children, and only those it does not keep are killed. Run in a child of its own, so
+    that no child of the test process is touched."""
+    import signal
+    import time
+
+    from grader import sandbox
+
+    server = os.fork()
+    if server == 0:
+        code = 1
+        try:
+            sleepers = []
+            for _ in range(3):
+                pid = os.fork()
+                if pid == 0:
+                    time.sleep(60)
+                    os._exit(0)
+                sleepers.append(pid)
+            killed = sandbox.kill_children(keep=frozenset(sleepers[:1]))
+            statuses = [os.waitpid(pid, 0)[1] for pid in sleepers[1:]]
+            kept = os.waitpid(sleepers[0], os.WNOHANG) == (0, 0)
+            os.kill(sleepers[0], signal.SIGKILL)
+            code = 0 if (killed, statuses, kept) == (2, [signal.SIGKILL] * 2, True) else 1
+        finally:
+            os._exit(code)
+    assert os.waitstatus_to_exitcode(os.waitpid(server, 0)[1]) == 0
