@@ -35,28 +35,20 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench.machine import machine_cpu
+
 __all__ = ["main"]
 
 ROOT = Path(__file__).resolve().parent.parent
 ENV = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONPATH": str(ROOT)}
 
 
-def _machine_cpu() -> float | None:
-    """CPU seconds every core has spent busy since boot (Linux), else None."""
-    try:
-        with open("/proc/stat", encoding="ascii") as fh:
-            ticks = [int(v) for v in fh.readline().split()[1:]]
-    except OSError:
-        return None
-    return (ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]) / os.sysconf("SC_CLK_TCK")
-
-
 def _timed(cmd: list[str], gradebook: Path | None = None) -> tuple[float, float | None]:
     """Run ``cmd``: its wall time, and the CPU the whole machine spent meanwhile."""
-    t0, m0 = time.perf_counter(), _machine_cpu()
+    t0, m0 = time.perf_counter(), machine_cpu()
     proc = subprocess.run(cmd, cwd=ROOT, env=ENV, stdout=subprocess.DEVNULL,
                           stderr=subprocess.PIPE, text=True)
-    wall, m1 = time.perf_counter() - t0, _machine_cpu()
+    wall, m1 = time.perf_counter() - t0, machine_cpu()
     if proc.returncode != 0:
         why = proc.stderr[-2000:]
         if gradebook is not None and gradebook.exists():  # the rows of those not graded
@@ -104,13 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     _budget(batch, cold_total, rows, args.jobs)
     cold_cpu = [cpu for _, cpu in timed if cpu is not None]
     if batch_cpu is not None and cold_cpu:
-        each = statistics.mean(cold_cpu)
+        one = statistics.mean(cold_cpu)
+        allowed = (os.cpu_count() or 1) * cold_total / 8
+        each = (allowed - one) / max(1, args.students - 1)
+        left = f"{each:.2f} CPU-s for each further student" if each > 0 else "nothing"
         print(f"CPU on the whole machine: the batch {batch_cpu:.1f} CPU-s, a cold check "
-              f"{each:.1f} CPU-s; at 1/8 the batch may spend {os.cpu_count() * cold_total / 8:.1f} "
-              f"CPU-s ({os.cpu_count()} cores busy throughout): after one cold check's worth "
-              f"for its start, {(os.cpu_count() * cold_total / 8 - each) / (args.students - 1):.2f}"
-              f" CPU-s for each further student (now about "
-              f"{(batch_cpu - each) / (args.students - 1):.2f})")
+              f"{one:.1f} CPU-s; at 1/8 the batch may spend {allowed:.1f} CPU-s (every core "
+              f"busy throughout): after one cold check's worth for its start, that leaves "
+              f"{left} (now about {(batch_cpu - one) / max(1, args.students - 1):.2f})")
     return 0
 
 

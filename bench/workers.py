@@ -35,18 +35,12 @@ import sys
 import time
 from pathlib import Path
 
+from bench.machine import machine_cpu
+
 __all__ = ["main"]
 
 ROOT = Path(__file__).resolve().parent.parent
 TASKS = ("initializers", "batchnorm", "diagnostics", "frameworks", "quiz")
-
-
-def _machine_cpu() -> float:
-    """CPU seconds every core has spent busy since boot."""
-    with open("/proc/stat", encoding="ascii") as fh:
-        ticks = [int(v) for v in fh.readline().split()[1:]]
-    busy = ticks[0] + ticks[1] + ticks[2] + ticks[5] + ticks[6]
-    return busy / os.sysconf("SC_CLK_TCK")
 
 
 def _own_cpu() -> float:
@@ -79,10 +73,10 @@ def _students(pool, n: int) -> list[tuple[float, float, float, int]]:
     submission = locate(str(ROOT / "reference"))
     for _ in range(n):
         counting.started = 0
-        t0, m0, c0 = time.perf_counter(), _machine_cpu(), _own_cpu()
+        t0, m0, c0 = time.perf_counter(), machine_cpu(), _own_cpu()
         report = grade(submission, RunOptions(seed=0, tasks=TASKS, jobs=2), pool=counting,
                        memory=memory)
-        rows.append((time.perf_counter() - t0, _machine_cpu() - m0, _own_cpu() - c0,
+        rows.append((time.perf_counter() - t0, machine_cpu() - m0, _own_cpu() - c0,
                      counting.started))
         if report.units != report.max_units:
             raise SystemExit(f"the reference scored {report.score} / {report.max_score}")
@@ -112,13 +106,13 @@ def _floor(n: int) -> list[float]:
 
 
 def _fork_baseline(n: int) -> tuple[float, float]:
-    t0, m0 = time.perf_counter(), _machine_cpu()
+    t0, m0 = time.perf_counter(), machine_cpu()
     for _ in range(n):
         pid = os.fork()
         if pid == 0:
             os._exit(0)
         os.waitpid(pid, 0)
-    return (time.perf_counter() - t0) / n, (_machine_cpu() - m0) / n
+    return (time.perf_counter() - t0) / n, (machine_cpu() - m0) / n
 
 
 def _worker_cost(pool, battery, function: str, n: int) -> tuple[float, float]:
@@ -129,12 +123,12 @@ def _worker_cost(pool, battery, function: str, n: int) -> tuple[float, float]:
     from grader.submission import locate
 
     submission, limits = locate(str(ROOT / "reference")), _limits(battery, sandbox.Limits())
-    t0, m0 = time.perf_counter(), _machine_cpu()
+    t0, m0 = time.perf_counter(), machine_cpu()
     for _ in range(n):
         worker = pool.worker(submission, battery, function, limits)
         worker.start()
         worker.close()
-    return (time.perf_counter() - t0) / n, (_machine_cpu() - m0) / n
+    return (time.perf_counter() - t0) / n, (machine_cpu() - m0) / n
 
 
 def _call_cost(pool, battery, n: int) -> tuple[float, float]:

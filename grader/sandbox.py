@@ -40,8 +40,8 @@ except ImportError:  # Windows: the grader's wall-clock timeout still applies
     resource = None
 
 __all__ = ["Limits", "Isolation", "requested_mode", "enter_namespaces", "inside_namespace",
-           "drop_privileges", "worker_identity", "WORKER_UIDS", "set_limits", "die_with_parent", "become_subreaper",
-           "kill_children", "worker_env", "CAN_FORK"]
+           "drop_privileges", "worker_identity", "WORKER_UIDS", "set_limits", "die_with_parent",
+           "become_subreaper", "kill_children", "worker_env", "CAN_FORK"]
 
 #: warm, forked workers (Linux only: fork-safety elsewhere is not ours to promise)
 CAN_FORK = sys.platform.startswith("linux")
