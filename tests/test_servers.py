@@ -248,7 +248,6 @@ def test_the_two_sample_distance_is_the_definitions(kind):
         assert ref.head(n) is ref and ref.head(n - 1).values.size == n - 1
 
 
-
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
 def test_a_server_kills_the_children_it_does_not_keep():
     """What a server leaves running (a killed monitor's orphans) is found among its own
@@ -261,9 +260,8 @@ def test_a_server_kills_the_children_it_does_not_keep():
 
     server = os.fork()
     if server == 0:
-        code = 1
+        code, sleepers = 1, []
         try:
-            sleepers = []
             for _ in range(3):
                 pid = os.fork()
                 if pid == 0:
@@ -273,8 +271,12 @@ def test_a_server_kills_the_children_it_does_not_keep():
             killed = sandbox.kill_children(keep=frozenset(sleepers[:1]))
             statuses = [os.waitpid(pid, 0)[1] for pid in sleepers[1:]]
             kept = os.waitpid(sleepers[0], os.WNOHANG) == (0, 0)
-            os.kill(sleepers[0], signal.SIGKILL)
             code = 0 if (killed, statuses, kept) == (2, [signal.SIGKILL] * 2, True) else 1
         finally:
+            for pid in sleepers:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
             os._exit(code)
     assert os.waitstatus_to_exitcode(os.waitpid(server, 0)[1]) == 0
