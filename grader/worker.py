@@ -20,6 +20,7 @@ worker runs no check: it only calls and reports.
 """
 from __future__ import annotations
 
+import functools
 import importlib
 import importlib.machinery
 import importlib.util
@@ -89,13 +90,20 @@ def _streams(proto_in_fd: int, proto_out_fd: int, scratch: str):
     return proto_in, proto_out, capture
 
 
+#: a path's real path, remembered for the worker's life: a student's function that
+#: raises on purpose (a ValueError for a bad shape) does so hundreds of times per
+#: grading, and each traceback would otherwise ask the file system again for the same
+#: few paths (the submission's folder is read-only in the sandbox)
+_real = functools.lru_cache(maxsize=1024)(os.path.realpath)
+
+
 def _student_traceback(exc: BaseException, submission: str) -> str:
     """The frames of the student's own files, as Python prints them."""
     frames = traceback.extract_tb(exc.__traceback__)
-    root = os.path.realpath(submission)
-    own = [f for f in frames if os.path.realpath(f.filename).startswith(root + os.sep)]
+    root = _real(submission)
+    own = [f for f in frames if _real(f.filename).startswith(root + os.sep)]
     for f in own:
-        f.filename = os.path.relpath(os.path.realpath(f.filename), root)
+        f.filename = os.path.relpath(_real(f.filename), root)
     lines = traceback.format_list(own)
     lines += traceback.format_exception_only(type(exc), exc)
     return "".join(lines)[-_TEXT_CAP:]
