@@ -213,6 +213,44 @@ def thread_receiver(stream) -> Callable[[float], object]:
     return receive
 
 
+#: what each field of a worker's frame must be ("value" may be any plain data). Student
+#: code runs in the worker and can write frames of its own to the worker's socket, so
+#: the grader checks every field before it uses one: a forged frame costs that
+#: function its points, never the grading.
+_STRINGS = ("status", "type", "message", "traceback")
+_STRING_LISTS = ("mutated", "aliased", "frameworks_loaded", "mro", "replaced",
+                 "frameworks_at_import")
+
+
+def _strings(value) -> bool:
+    return type(value) is list and all(type(v) is str for v in value)
+
+
+def _malformed(frame: dict) -> str | None:
+    """What is wrong with a worker's frame, or None."""
+    for key in _STRINGS:
+        if key in frame and type(frame[key]) is not str:
+            return f"its {key!r} is not text"
+    for key in _STRING_LISTS:
+        if key in frame and not _strings(frame[key]):
+            return f"its {key!r} is not a list of texts"
+    for key in ("code", "pid"):
+        if key in frame and type(frame[key]) is not int:
+            return f"its {key!r} is not a whole number"
+    if "fatal" in frame and type(frame["fatal"]) is not bool:
+        return "its 'fatal' is not true or false"
+    warnings = frame.get("warnings", [])
+    if type(warnings) is not list or not all(
+            type(w) is dict and all(type(k) is str and type(v) is str for k, v in w.items())
+            for w in warnings):
+        return "its 'warnings' are not records of texts"
+    output = frame.get("output", {})
+    if type(output) is not dict or type(output.get("text", "")) is not str \
+            or type(output.get("dropped", 0)) is not int:
+        return "its 'output' is not a record of the text printed"
+    return None
+
+
 def _raised(message: dict) -> Raised:
     return Raised(str(message.get("type", "Exception")),
                   tuple(str(m) for m in message.get("mro", [message.get("type", "")])),
@@ -298,6 +336,11 @@ class WorkerProcess:
         reply = self._channel.receive(timeout)
         if reply is None:
             return None
+        if isinstance(reply, dict):
+            problem = _malformed(reply)
+            if problem:
+                return wire.WireError(f"a frame whose fields are not what they should be "
+                                      f"({problem})")
         if isinstance(reply, dict) and reply.get("status") == "exited":
             self._exit_code = int(reply.get("code", 0))
             return EOFError()

@@ -247,7 +247,13 @@ def unpack(payload: bytes) -> dict:
             at += n
     except (UnicodeDecodeError, ValueError, struct.error) as exc:
         raise WireError(f"malformed message: {exc}") from exc
-    message = decode(data, _buffers=buffers)
+    try:
+        message = decode(data, _buffers=buffers)
+    except WireError:
+        raise
+    except (TypeError, ValueError, KeyError, AttributeError, IndexError, OverflowError,
+            RecursionError) as exc:  # a tag with the wrong kind of value inside
+        raise WireError(f"malformed message: {type(exc).__name__}: {exc}") from None
     if not isinstance(message, dict):
         raise WireError("a message must be a dict")
     return message

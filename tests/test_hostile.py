@@ -43,6 +43,28 @@ CASES = {
                     "    return np.zeros(5 * 10**7)\n", "relative_error", {"error", "failed"}),
     "wrong_types": ("diagnostics", "def relative_error(a, b):\n    return {'x': 0.0}\n",
                     "relative_error", {"failed"}),
+    # a frame of its own, written straight to the worker's socket: well framed, but a tag
+    # holds the wrong kind of value (the grader once crashed on it: an internal error)
+    "forged_reply": ("diagnostics", "def relative_error(a, b):\n    import os, struct\n"
+                     "    head = b'{\"__dict__\": 5}'\n"
+                     "    body = struct.pack('>Q', len(head)) + head\n"
+                     "    for fd in range(3, 12):\n"
+                     "        try:\n"
+                     "            os.write(fd, struct.pack('>Q', len(body)) + body)\n"
+                     "        except OSError:\n"
+                     "            pass\n"
+                     "    return 0.0\n", "relative_error", {"error"}),
+    # ... and one well formed throughout, whose fields are of the wrong kinds
+    "forged_fields": ("diagnostics", "def relative_error(a, b):\n    import os, struct\n"
+                      "    head = (b'{\"__dict__\": [[\"status\", \"ok\"], [\"value\", 0.0], '\n"
+                      "            b'[\"mutated\", 5], [\"output\", \"x\"]]}')\n"
+                      "    body = struct.pack('>Q', len(head)) + head\n"
+                      "    for fd in range(3, 12):\n"
+                      "        try:\n"
+                      "            os.write(fd, struct.pack('>Q', len(body)) + body)\n"
+                      "        except OSError:\n"
+                      "            pass\n"
+                      "    return 0.0\n", "relative_error", {"error"}),
     "nan_arrays": ("batchnorm", "import numpy as _np\n"
                    "def batchnorm_backward(dout, x, gamma, eps=1e-5):\n"
                    "    n = _np.full(_np.shape(x), _np.nan)\n"

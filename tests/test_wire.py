@@ -55,6 +55,13 @@ def _framed(head: bytes, *buffers: bytes) -> bytes:
     _framed(b'{"x": {"__nd__": "<f8", "shape": [2], "buf": 0}}', b"\x00" * 8),
     _framed(b'{"x": {"__nd__": "<f8", "shape": [1], "buf": 3}}', b"\x00" * 8),
     _framed(b'{"__evil__": 1}'),
+    _framed(b'{"__dict__": 5}'),
+    _framed(b'{"__dict__": [[1]]}'),
+    _framed(b'{"__dict__": [[[1], 2]]}'),
+    _framed(b'{"__tuple__": 5}'),
+    _framed(b'{"__nd__": "<f8", "shape": 5, "data": ""}'),
+    _framed(b'{"__np__": "<f8", "value": [1]}'),
+    _framed(b'{"__rng__": [[1]]}'),
     _framed(b'[1, 2]'),
     _framed(b'not json'),
     b'\x00\x00',
@@ -80,3 +87,31 @@ def test_frames_and_size_limit():
     huge = io.BytesIO((wire.MAX_FRAME_BYTES + 1).to_bytes(8, "big"))
     with pytest.raises(wire.WireError):
         wire.read_frame(huge)
+
+
+@pytest.mark.parametrize("frame", [
+    {"status": 5},
+    {"status": "ok", "value": 1.0, "mutated": 5},
+    {"status": "ok", "value": 1.0, "aliased": [1]},
+    {"status": "ok", "value": 1.0, "warnings": ["x"]},
+    {"status": "ok", "value": 1.0, "warnings": [{"category": 3}]},
+    {"status": "ok", "value": 1.0, "output": "printed"},
+    {"status": "ok", "value": 1.0, "output": {"text": 3}},
+    {"status": "raised", "type": "ValueError", "mro": "ValueError", "message": "m"},
+    {"status": "raised", "type": "ValueError", "mro": ["ValueError"], "fatal": "yes"},
+    {"status": "exited", "code": "3"},
+])
+def test_a_worker_frame_of_the_wrong_shape_costs_the_function_not_the_grading(frame):
+    """Student code can write frames of its own to its worker's socket: a frame whose
+    fields are of the wrong kinds is the function's problem (a malformed reply), never
+    the grader's."""
+    from grader.sandbox import Limits
+    from grader.student import Channel, StudentCrashed, StudentFunction, WorkerProcess
+
+    frames = [{"status": "alive"}, {"status": "ready"}, frame]
+    channel = Channel(receive=lambda timeout: frames.pop(0), writer=io.BytesIO(),
+                      kill=lambda: None, exit_code=lambda timeout: 0, scratch="/nonexistent")
+    worker = WorkerProcess(lambda: channel, "diagnostics", "relative_error", Limits(),
+                           lambda: "")
+    with pytest.raises(StudentCrashed, match="malformed"):
+        StudentFunction("relative_error", worker).call(1.0, 2.0)
