@@ -26,6 +26,20 @@ SIG = "def diagnose(grad_norms, ratio=100.0):\n"
 MARKER = f"{4000 + os.getpid() % 1000}.25"
 PWNED = "/tmp/grader-pwned"
 
+
+def _forging(head: bytes) -> str:
+    """A relative_error that writes the frame of JSON ``head`` to every descriptor it can."""
+    return ("def relative_error(a, b):\n    import os, struct\n"
+            f"    head = {head!r}\n"
+            "    body = struct.pack('>Q', len(head)) + head\n"
+            "    for fd in range(3, 12):\n"
+            "        try:\n"
+            "            os.write(fd, struct.pack('>Q', len(body)) + body)\n"
+            "        except OSError:\n"
+            "            pass\n"
+            "    return 0.0\n")
+
+
 # name -> (task, source, the function that must lose, its allowed statuses)
 CASES = {
     "infinite_loop": ("diagnostics", SIG + "    while True:\n        pass\n", "diagnose",
@@ -45,26 +59,11 @@ CASES = {
                     "relative_error", {"failed"}),
     # a frame of its own, written straight to the worker's socket: well framed, but a tag
     # holds the wrong kind of value (the grader once crashed on it: an internal error)
-    "forged_reply": ("diagnostics", "def relative_error(a, b):\n    import os, struct\n"
-                     "    head = b'{\"__dict__\": 5}'\n"
-                     "    body = struct.pack('>Q', len(head)) + head\n"
-                     "    for fd in range(3, 12):\n"
-                     "        try:\n"
-                     "            os.write(fd, struct.pack('>Q', len(body)) + body)\n"
-                     "        except OSError:\n"
-                     "            pass\n"
-                     "    return 0.0\n", "relative_error", {"error"}),
+    "forged_reply": ("diagnostics", _forging(b'{"__dict__": 5}'), "relative_error", {"error"}),
     # ... and one well formed throughout, whose fields are of the wrong kinds
-    "forged_fields": ("diagnostics", "def relative_error(a, b):\n    import os, struct\n"
-                      "    head = (b'{\"__dict__\": [[\"status\", \"ok\"], [\"value\", 0.0], '\n"
-                      "            b'[\"mutated\", 5], [\"output\", \"x\"]]}')\n"
-                      "    body = struct.pack('>Q', len(head)) + head\n"
-                      "    for fd in range(3, 12):\n"
-                      "        try:\n"
-                      "            os.write(fd, struct.pack('>Q', len(body)) + body)\n"
-                      "        except OSError:\n"
-                      "            pass\n"
-                      "    return 0.0\n", "relative_error", {"error"}),
+    "forged_fields": ("diagnostics", _forging(b'{"__dict__": [["status", "ok"], ["value", 0.0], '
+                                              b'["mutated", 5], ["output", "x"]]}'),
+                      "relative_error", {"error"}),
     "nan_arrays": ("batchnorm", "import numpy as _np\n"
                    "def batchnorm_backward(dout, x, gamma, eps=1e-5):\n"
                    "    n = _np.full(_np.shape(x), _np.nan)\n"
