@@ -76,7 +76,8 @@ def first_difference(got, expected, path: str = "result") -> str | None:
                 return diff
         return None
     if isinstance(expected, str):
-        return None if got == expected else f"{path} is {describe(got)}, expected {expected!r}"
+        return (None if isinstance(got, str) and got == expected
+                else f"{path} is {describe(got)}, expected {expected!r}")
     e, g = float(expected), _number(got)
     if g is None:
         return f"{path} is {describe(got)}, expected the number {e:.6g}"

@@ -65,7 +65,9 @@ def _judge_gradient(value, name, params, x, h, expected, bound, context):
     err = np.abs(got - expected)
     bad = ~(err <= bound)
     if np.any(bad):
-        i = np.unravel_index(int(np.argmax(np.nan_to_num(err / bound, nan=np.inf))), x.shape)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            excess = np.nan_to_num(err / bound, nan=np.inf)
+        i = np.unravel_index(int(np.argmax(excess)), x.shape)
         raise CheckFailed(
             f"{call}{context}: at index {tuple(int(k) for k in i)} (x = {x[i]:.6g}) expected "
             f"{expected[i]:.12g}, got {got[i]:.12g}", _NG_HINT,

@@ -81,7 +81,8 @@ def _number(v) -> float | None:
 
 def expect_norms(value, depth: int, what: str = "mlp_gradient_norms") -> list[float]:
     """The norms ``value`` holds (a list, tuple or array of ``depth`` numbers)."""
-    items = list(value) if isinstance(value, (list, tuple, np.ndarray)) else None
+    items = (list(value) if isinstance(value, (list, tuple))
+             or (isinstance(value, np.ndarray) and value.ndim == 1) else None)
     if items is None or len(items) != depth:
         raise CheckFailed(
             f"{what} should return {depth} gradient norms (one per layer); got "

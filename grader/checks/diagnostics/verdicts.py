@@ -50,6 +50,8 @@ def _verdict_hint(norms, ratio, got, expected) -> Diagnosis:
         return Diagnosis(f"Right verdict, wrong spelling: return exactly one of the lowercase "
                          f"strings {', '.join(map(repr, _LABELS))}, here {expected!r}.",
                          "verdict not spelled as a lowercase label")
+    if not isinstance(got, str):
+        return Diagnosis(f"Return one of the strings {', '.join(map(repr, _LABELS))}. {_HINT}")
     inverted = {"vanishing": "exploding", "exploding": "vanishing"}
     if got == inverted.get(expected) and all(math.isfinite(v) and v > 0 for v in norms):
         return Diagnosis("'vanishing' and 'exploding' are swapped: first = grad_norms[0] is the "
@@ -65,7 +67,7 @@ def _verdict_hint(norms, ratio, got, expected) -> Diagnosis:
 def _judge_verdict(student, norms, ratio, expected, why: str) -> None:
     kwargs = {} if ratio is None else {"ratio": ratio}
     got = value_of(student, "diagnose", list(norms), **kwargs).value
-    if got != expected:
+    if not (isinstance(got, str) and got == expected):
         shown = ", ".join(f"{v:.6g}" for v in norms)
         hint, mistake = _verdict_hint(norms, 100.0 if ratio is None else ratio, got, expected)
         raise CheckFailed(
@@ -239,7 +241,7 @@ def _demo_diagnose(name: str):
         norms = expected_value(student, oracle.mlp_gradient_norms, weights, x, activation)
         got = value_of(student, "diagnose", norms).value
         r = norms[0] / norms[-1]
-        if got != expected:
+        if not (isinstance(got, str) and got == expected):
             hint, mistake = _verdict_hint(norms, 100.0, got, expected)
             raise CheckFailed(
                 f"{label}: the gradient norms (input side first) have first/last = {r:.3g}; "

@@ -35,7 +35,8 @@ def _number(v) -> float | None:
 
 
 def _fans_value(value, what: str) -> tuple[float, float]:
-    pair = list(value) if isinstance(value, (tuple, list, np.ndarray)) else None
+    pair = (list(value) if isinstance(value, (tuple, list))
+            or (isinstance(value, np.ndarray) and value.ndim == 1) else None)
     numbers = [_number(v) for v in pair] if pair is not None and len(pair) == 2 else None
     if numbers is None or None in numbers:
         raise CheckFailed(f"{what} should return the pair (fan_in, fan_out); got "
