@@ -13,6 +13,7 @@ propagate from ``student`` and become ``not_attempted``, ``error`` or
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Callable, NamedTuple
 
@@ -23,7 +24,7 @@ from grader.wire import Unsupported
 
 __all__ = ["KINDS", "VISIBILITIES", "Check", "CheckFailed", "CheckSkipped", "Diagnosis",
            "Figure", "expected", "grader_draw", "expect_array",
-           "expect_float", "values", "describe", "fmt_shape", "summarize"]
+           "expect_float", "values", "number", "describe", "fmt_shape", "summarize"]
 
 KINDS = ("statistical", "property", "parity", "unit", "experiment")
 #: who sees a check's result on Gradescope (its ``visibility`` of a test)
@@ -171,6 +172,22 @@ def describe(value: object) -> str:
     if isinstance(value, str):
         return f"the str {value!r:.60}"
     return f"a {type(value).__name__} ({value!r:.60})"
+
+
+def number(value: object) -> float | None:
+    """The number a returned scalar holds (an int, a float, a NumPy real scalar or a real
+    array of one value), or None: a bool and anything else is not a number. An int too
+    large for a float reads as inf of its sign."""
+    if isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
+        value = value.reshape(()).item()
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        try:
+            return float(value)
+        except OverflowError:
+            return math.inf if value > 0 else -math.inf
+    return None
 
 
 def fmt_shape(shape) -> str:

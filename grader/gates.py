@@ -27,22 +27,12 @@ from typing import Callable
 
 import numpy as np
 
-from grader.check import CheckFailed, describe, values
+from grader.check import CheckFailed, describe, number, values
 from grader.materialize import materialize
 
 __all__ = ["matches_oracle", "random_array", "first_difference"]
 
 _RTOL, _ATOL = 1e-6, 1e-12
-
-
-def _number(value) -> float | None:
-    if isinstance(value, (bool, np.bool_)):
-        return None
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value)
-    if isinstance(value, np.ndarray) and value.size == 1 and value.dtype.kind in "iuf":
-        return float(value.reshape(()))
-    return None
 
 
 def first_difference(got, expected, path: str = "result") -> str | None:
@@ -78,7 +68,7 @@ def first_difference(got, expected, path: str = "result") -> str | None:
     if isinstance(expected, str):
         return (None if isinstance(got, str) and got == expected
                 else f"{path} is {describe(got)}, expected {expected!r}")
-    e, g = float(expected), _number(got)
+    e, g = float(expected), number(got)
     if g is None:
         return f"{path} is {describe(got)}, expected the number {e:.6g}"
     if math.isnan(e) and math.isnan(g):

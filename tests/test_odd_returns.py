@@ -17,6 +17,7 @@ _ODD = {
     "an all-NaN 2-d array": "np.full((4, 4), np.nan)",
     "a 6-d bool array": "np.zeros((2,) * 6, dtype=bool)",
     "a tuple of an array and a word": "(np.zeros(3), 'x')",
+    "a pair holding an int too large for a float": "(10 ** 400, 1)",
 }
 
 _FUNCTIONS = [(task, fn) for task in POINTS if task != "quiz" for fn in POINTS[task]]
@@ -35,3 +36,24 @@ def test_an_odd_return_value_costs_that_function_its_points_and_nothing_else(
                   and c.status == "passed"]
         assert not passed, f"{function} returning {kind} passed {passed}"
         assert report.score == 0, (kind, report.score)
+
+
+_ODD_ANSWERS = {
+    "an int too large for a float": "10 ** 400",
+    "a 0-d array": "np.array(2.0)",
+    "a one-value array": "np.array([0.5])",
+    "an array of letters": "np.array(['A'])",
+    "a set of numbers": "{1, 2}",
+    "bytes": "b'A'",
+    "a dict": "{'A': 1}",
+}
+
+
+@pytest.mark.parametrize("kind", list(_ODD_ANSWERS))
+def test_an_odd_answer_scores_nothing_and_never_fails_inside_the_grader(tmp_path, kind):
+    sub = make_submission(tmp_path, replace={"quiz": (
+        "import numpy as np\n\nANSWERS = {f'q{i}': " + _ODD_ANSWERS[kind]
+        + " for i in range(1, 8)}\n")})
+    report = grade(sub, tasks=("quiz",))
+    assert report.score == 0
+    assert {c.status for c in report.checks} == {"failed"}

@@ -35,7 +35,7 @@ import numpy as np
 
 from grader import quiz_format
 from grader.battery import Battery
-from grader.check import Check, CheckFailed, CheckSkipped, describe
+from grader.check import Check, CheckFailed, CheckSkipped, describe, number
 from grader.contract import QUIZ_QUESTIONS
 from grader.student import StudentNotImplemented
 
@@ -73,12 +73,12 @@ def normalise_names(value: object) -> frozenset[str]:
 
 def parse_number(value: object) -> float:
     """An int, float or NumPy real scalar -> float; a string or anything else is wrong."""
-    if isinstance(value, (bool, np.bool_)):
+    if isinstance(value, (bool, np.bool_)) or (isinstance(value, np.ndarray)
+                                                and value.shape != ()):
         raise _WrongKind(describe(value))
-    if isinstance(value, np.ndarray) and value.shape == () and value.dtype.kind in "iuf":
-        value = value.item()
-    if isinstance(value, (int, float, np.integer, np.floating)):
-        return float(value)
+    got = number(value)
+    if got is not None:
+        return got
     if isinstance(value, str):
         raise _WrongKind(f"the string {value!r:.60}: write the number without quotes (an "
                          "expression such as 2 / 3 or math.sqrt(2) is fine)")

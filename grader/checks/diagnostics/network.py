@@ -13,7 +13,7 @@ import math
 import numpy as np
 from hypothesis import strategies as st
 
-from grader.check import Check, CheckFailed, describe, expected
+from grader.check import Check, CheckFailed, describe, expected, number
 from grader.checks.diagnostics.gradients import value_of
 from grader.oracles import diagnostics as oracle
 from grader.properties import for_all
@@ -69,16 +69,6 @@ def _context(weights, x, activation) -> str:
             f"{x.shape[0]}, activation {activation!r}")
 
 
-def _number(v) -> float | None:
-    if isinstance(v, (bool, np.bool_)):
-        return None
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        return float(v)
-    if isinstance(v, np.ndarray) and v.size == 1 and v.dtype.kind in "iuf":
-        return float(v.reshape(()))
-    return None
-
-
 def expect_norms(value, depth: int, what: str = "mlp_gradient_norms") -> list[float]:
     """The norms ``value`` holds (a list, tuple or array of ``depth`` numbers)."""
     items = (list(value) if isinstance(value, (list, tuple))
@@ -87,7 +77,7 @@ def expect_norms(value, depth: int, what: str = "mlp_gradient_norms") -> list[fl
         raise CheckFailed(
             f"{what} should return {depth} gradient norms (one per layer); got "
             f"{describe(value)}", "Return [float(np.linalg.norm(g)) for g in grads].")
-    numbers = [_number(v) for v in items]
+    numbers = [number(v) for v in items]
     if None in numbers:
         i = numbers.index(None)
         raise CheckFailed(f"{what}: entry {i} should be a number; got {describe(items[i])}",
@@ -248,7 +238,7 @@ def _judge_stats(value, expected, context, what="activation_stats"):
                               f"{', '.join(_STATS_KEYS)}; got {describe(got)}", _STATS_HINT)
         scale = abs(exp["mean"]) + exp["std"]
         for key in _STATS_KEYS:
-            g = _number(got[key])
+            g = number(got[key])
             if g is None:
                 raise CheckFailed(f"{what}: hidden layer {layer} '{key}' should be a number; "
                                   f"got {describe(got[key])}", _STATS_HINT)

@@ -15,7 +15,7 @@ from functools import partial
 
 import numpy as np
 
-from grader.check import Check, CheckFailed, describe, summarize
+from grader.check import Check, CheckFailed, describe, number, summarize
 from grader.checks.initializers.arguments import (bad_shape, bad_shapes, expect_value_error,
                                                   shape_strategy)
 from grader.checks.initializers.design import NONLINEARITIES
@@ -26,18 +26,10 @@ from grader.properties import for_all, one_origin
 __all__ = ["fans_checks", "gain_checks"]
 
 
-def _number(v) -> float | None:
-    if isinstance(v, (bool, np.bool_)):
-        return None
-    if isinstance(v, (int, float, np.integer, np.floating)):
-        return float(v)
-    return None
-
-
 def _fans_value(value, what: str) -> tuple[float, float]:
     pair = (list(value) if isinstance(value, (tuple, list))
             or (isinstance(value, np.ndarray) and value.ndim == 1) else None)
-    numbers = [_number(v) for v in pair] if pair is not None and len(pair) == 2 else None
+    numbers = [number(v) for v in pair] if pair is not None and len(pair) == 2 else None
     if numbers is None or None in numbers:
         raise CheckFailed(f"{what} should return the pair (fan_in, fan_out); got "
                           f"{describe(value)}", "Return `fan_in, fan_out`.")
@@ -185,14 +177,11 @@ def _gain_table() -> list[tuple[str, object]]:
 
 
 def _gain_value(value, call: str) -> float:
-    arr = np.asarray(value) if isinstance(value, np.ndarray) else None
-    if arr is not None and arr.size == 1 and arr.dtype.kind in "iuf":
-        return float(arr.reshape(()))
-    number = _number(value)
-    if number is None:
+    got = number(value)
+    if got is None:
         raise CheckFailed(f"{call} should return a number; got {describe(value)}",
                           "Return the gain as a float.")
-    return number
+    return got
 
 
 def _gain_hint(name: str, param, got: float) -> str:
