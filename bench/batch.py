@@ -20,18 +20,25 @@ batch's start (its imports and its first student), to set beside the floor
 that ``python -m bench workers`` measures (a further student graded with no
 worker process at all).
 
-Run: ``python -m bench batch [--students 20] [--cold 20] [--jobs 2]``.
+With ``--mistakes`` each copy carries one deliberately broken function per
+NumPy task instead, drawn (seeded by the student's number) from the banks of
+``tests/banks``: a class that loses points, whose failing properties are
+searched and shrunk, as a real class's are.
+
+Run: ``python -m bench batch [--students 20] [--cold 20] [--jobs 2] [--mistakes]``.
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import os
+import random
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from pathlib import Path
 
@@ -59,32 +66,55 @@ def _timed(cmd: list[str], gradebook: Path | None = None) -> tuple[float, float 
     return wall, (m1 - m0 if m0 is not None and m1 is not None else None)
 
 
+def _class(klass: Path, n: int, mistakes: bool) -> None:
+    """``n`` copies of the reference in ``klass``; with ``mistakes``, each copy with one
+    bank mistake per NumPy task appended to that task's module."""
+    banks = {}
+    if mistakes:
+        sys.path.insert(0, str(ROOT / "tests"))
+        from banks import batchnorm, diagnostics, initializers
+        banks = {m.__name__.rsplit(".", 1)[-1]: m.BROKEN
+                 for m in (initializers, batchnorm, diagnostics)}
+    for i in range(n):
+        student = klass / f"student{i:02d}"
+        shutil.copytree(ROOT / "reference", student,
+                        ignore=shutil.ignore_patterns("__pycache__", ".grader-cache"))
+        pick = random.Random(i)
+        for task, broken in banks.items():
+            with open(student / f"{task}.py", "a", encoding="utf-8") as fh:
+                fh.write("\n\n" + textwrap.dedent(pick.choice(broken).source) + "\n")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench batch")
     parser.add_argument("--students", type=int, default=20)
     parser.add_argument("--cold", type=int, default=None,
                         help="how many cold checks to time (default: one per student)")
     parser.add_argument("--jobs", type=int, default=2)
+    parser.add_argument("--mistakes", action="store_true",
+                        help="one bank mistake per NumPy task in each copy")
     args = parser.parse_args(argv)
     cold_n = args.students if args.cold is None else max(1, min(args.cold, args.students))
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         klass = Path(tmp) / "class"
-        for i in range(args.students):
-            shutil.copytree(ROOT / "reference", klass / f"student{i:02d}",
-                            ignore=shutil.ignore_patterns("__pycache__", ".grader-cache"))
+        _class(klass, args.students, args.mistakes)
         out = Path(tmp) / "out"
         batch, batch_cpu = _timed([sys.executable, "-m", "grader", "batch", str(klass),
                                    "--output-dir", str(out), "--jobs", str(args.jobs),
                                    "--force"], out / "gradebook.csv")
         with open(out / "gradebook.csv", newline="", encoding="utf-8") as fh:
             rows = list(csv.DictReader(fh))
-        scores = sorted({r.get("score") for r in rows})
+        scores = sorted({float(r["score"]) for r in rows})
         timed = [_timed([sys.executable, "-m", "grader", "check", str(klass / f"student{i:02d}"),
                          "--no-cache", "--quiet", "--format", "json"]) for i in range(cold_n)]
     cold = [wall for wall, _ in timed]
     cold_total = sum(cold) * args.students / cold_n
-    print(f"grader batch, {args.students} copies of the reference, --jobs {args.jobs}: "
-          f"{batch:7.1f} s ({batch / args.students:.2f} s per student; scores {scores})")
+    what = "with 3 mistakes each" if args.mistakes else ""
+    shown = (f"scores {scores[0]:g} to {scores[-1]:g}" if len(scores) > 1
+             else f"scores {scores[0]:g}")
+    print(f"grader batch, {args.students} copies of the reference{' ' + what if what else ''}, "
+          f"--jobs {args.jobs}: {batch:7.1f} s ({batch / args.students:.2f} s per student; "
+          f"{shown})")
     scaled = "" if cold_n == args.students else f" (mean of {cold_n}, scaled to {args.students})"
     print(f"{args.students} cold `grader check` runs, one after the other     : "
           f"{cold_total:7.1f} s ({cold_total / args.students:.2f} s each){scaled}")
