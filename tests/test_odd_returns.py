@@ -40,7 +40,7 @@ def test_an_odd_return_value_costs_that_function_its_points_and_nothing_else(
 
 _ODD_ANSWERS = {
     "an int too large for a float": "10 ** 400",
-    "a 0-d array": "np.array(2.0)",
+    "a 0-d array": "np.array(-7.25)",  # a number no question has as its answer
     "a one-value array": "np.array([0.5])",
     "an array of letters": "np.array(['A'])",
     "a set of numbers": "{1, 2}",
