@@ -245,8 +245,8 @@ def unpack(payload: bytes) -> dict:
                 raise ValueError("truncated buffer")
             buffers.append(view[at:at + n])
             at += n
-    except (UnicodeDecodeError, ValueError, struct.error) as exc:
-        raise WireError(f"malformed message: {exc}") from exc
+    except (UnicodeDecodeError, ValueError, struct.error, RecursionError) as exc:
+        raise WireError(f"malformed message: {type(exc).__name__}: {exc}") from None
     try:
         message = decode(data, _buffers=buffers)
     except WireError:

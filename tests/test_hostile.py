@@ -64,6 +64,12 @@ CASES = {
     "forged_fields": ("diagnostics", _forging(b'{"__dict__": [["status", "ok"], ["value", 0.0], '
                                               b'["mutated", 5], ["output", "x"]]}'),
                       "relative_error", {"error"}),
+    # ... and one nested too deep for a recursive reader
+    "forged_deep": ("diagnostics", _forging(b"[" * 100_000 + b"]" * 100_000), "relative_error",
+                    {"error"}),
+    "deep_return": ("diagnostics", "def relative_error(a, b):\n    out = 0.0\n"
+                    "    for _ in range(100_000):\n        out = [out]\n    return out\n",
+                    "relative_error", {"error", "failed"}),
     "nan_arrays": ("batchnorm", "import numpy as _np\n"
                    "def batchnorm_backward(dout, x, gamma, eps=1e-5):\n"
                    "    n = _np.full(_np.shape(x), _np.nan)\n"

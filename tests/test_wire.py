@@ -64,6 +64,8 @@ def _framed(head: bytes, *buffers: bytes) -> bytes:
     _framed(b'{"__rng__": [[1]]}'),
     _framed(b'[1, 2]'),
     _framed(b'not json'),
+    _framed(b"[" * 100_000 + b"]" * 100_000),  # too deep for the JSON reader
+    _framed(b'{"x": ' + b'{"__tuple__": [' * 5_000 + b"1" + b"]}" * 5_000 + b"}"),
     b'\x00\x00',
     (100).to_bytes(8, "big") + b"{}",
 ])
