@@ -12,6 +12,7 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from grader.cells import text_cell
 from grader.contract import POINTS, TASKS
 from grader.scoring import to_points
 
@@ -68,10 +69,10 @@ def gradebook_csv(outcomes: list[Outcome], tasks: tuple[str, ...] = TASKS) -> st
     for o in sorted(outcomes, key=lambda o: o.student):
         r = o.report
         scores = _task_scores(r)
-        writer.writerow([o.student, f"{r['score']:g}" if r else "0",
+        writer.writerow([text_cell(o.student), f"{r['score']:g}" if r else "0",
                          f"{r['max_score']:g}" if r else f"{_max(tasks):g}", o.status,
                          *(scores.get(t, "") for t in tasks), f"{o.duration_s:.1f}",
-                         o.message.split("\n", 1)[0]])
+                         text_cell(o.message.split("\n", 1)[0])])
     return buf.getvalue()
 
 
@@ -87,11 +88,11 @@ def canvas_csv(outcomes: list[Outcome], assignment: str, tasks=TASKS) -> str:
     """
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow([*CANVAS_COLUMNS, assignment])
+    writer.writerow([*CANVAS_COLUMNS, text_cell(assignment)])
     writer.writerow(["Points Possible", "", "", "", f"{_max(tasks):g}"])
     for o in sorted(outcomes, key=lambda o: o.student):
-        row = [o.roster.get("Student", o.student)] + [o.roster.get(c, "")
-                                                      for c in CANVAS_COLUMNS[1:]]
+        row = [text_cell(o.roster.get(c, o.student if c == "Student" else ""))
+               for c in CANVAS_COLUMNS]
         writer.writerow(row + [f"{o.report['score']:g}" if o.report else "0"])
     return buf.getvalue()
 

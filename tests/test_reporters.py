@@ -86,6 +86,31 @@ def test_csv_has_one_row_per_check():
     assert len(rows) == 6 and rows[1]["status"] == "failed"
 
 
+def test_no_csv_cell_of_free_text_is_a_spreadsheet_formula():
+    """A submission's name and the messages its code raises are the student's to choose:
+    a cell beginning with = + - @ would run as a formula in a spreadsheet."""
+    from grader.classbook import Outcome, canvas_csv, gradebook_csv
+
+    report = Report("=HYPERLINK(\"http://x\")", 0, (TaskResult("diagnostics", (
+        _check("diagnostics.diagnose.boundaries", "error", 0, 15000,
+               "@SUM(1+1)*cmd|' /C calc'!A0"),
+        _check("diagnostics.diagnose.special", "failed", 0, 15000, "-2+3"),
+        _check("diagnostics.diagnose.scale_invariance", "passed", 15000, 15000)),),), 1.0,
+                    {"python": "3.11"})
+    rows = list(csv.DictReader(io.StringIO(render(report, "csv"))))
+    assert [r["message"] for r in rows] == ["'@SUM(1+1)*cmd|' /C calc'!A0", "'-2+3", ""]
+    assert {r["submission"] for r in rows} == {"'=HYPERLINK(\"http://x\")"}
+    outcomes = [Outcome("+alice", "internal_error", message="=1+2\nmore"),
+                Outcome("bob", "not_a_submission", message="no initializers.py"),
+                Outcome("carol", "timeout", roster={"Student": "@carol", "ID": "-7"})]
+    book = list(csv.DictReader(io.StringIO(gradebook_csv(outcomes))))
+    assert [(r["student"], r["message"]) for r in book] == [
+        ("'+alice", "'=1+2"), ("bob", "no initializers.py"), ("carol", "")]
+    canvas = list(csv.reader(io.StringIO(canvas_csv(outcomes, "=A1"))))
+    assert canvas[0][-1] == "'=A1"
+    assert [row[:2] for row in canvas[2:]] == [["'+alice", ""], ["bob", ""], ["'@carol", "'-7"]]
+
+
 def test_gradescope_results():
     data = json.loads(render(_report(), "gradescope"))
     tests = [t for t in data["tests"] if t["visibility"] != "hidden"]

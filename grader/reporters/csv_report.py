@@ -4,6 +4,8 @@ from __future__ import annotations
 import csv
 import io
 
+from grader.cells import text_cell
+
 __all__ = ["FIELDS", "render"]
 
 FIELDS = ("submission", "seed", "task", "id", "function", "kind", "status", "score",
@@ -15,8 +17,8 @@ def render(report) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(FIELDS)
     for check in report.checks:
-        writer.writerow((report.submission, report.seed, check.task, check.id, check.function,
-                         check.kind, check.status, f"{check.score:.4f}",
-                         f"{check.max_score:.4f}", check.message.splitlines()[0]
-                         if check.message else ""))
+        writer.writerow((text_cell(report.submission), report.seed, check.task, check.id,
+                         check.function, check.kind, check.status, f"{check.score:.4f}",
+                         f"{check.max_score:.4f}",
+                         text_cell(check.message.splitlines()[0] if check.message else "")))
     return buf.getvalue()
