@@ -1,7 +1,7 @@
 """Turn what a user hands in (a folder, a ``.zip``, a notebook) into a :class:`Submission`.
 
 Zips are unpacked into a private temporary folder with safe names only (no
-absolute paths, no ``..``, no links), at most 2,000 members and 64 MB in
+absolute paths, no ``..``, no drive letters, no links), at most 2,000 members and 64 MB in
 all; notebooks are read, never run (``grader.notebooks``). The temporary
 folder lives as long as the ``with`` block.
 """
@@ -34,7 +34,8 @@ def unpack_zip(archive: Path, into: Path) -> None:
                                       f"{MAX_ZIP_BYTES // 2**20} MB")
             for m in members:
                 name = PurePosixPath(m.filename.replace("\\", "/"))
-                if m.is_dir() or not name.parts or name.is_absolute() or ".." in name.parts:
+                if (m.is_dir() or not name.parts or name.is_absolute() or ".." in name.parts
+                        or any(":" in part for part in name.parts)):  # "C:" escapes on Windows
                     continue
                 if (m.external_attr >> 16) & 0o170000 == 0o120000:  # a symbolic link
                     continue

@@ -247,6 +247,26 @@ def test_a_zipped_submission_is_graded(tmp_path):
     assert json.loads(out.stdout)["score"] == 15
 
 
+def test_a_zip_writes_nothing_outside_its_folder(tmp_path):
+    import zipfile
+
+    from grader.inputs import unpack_zip
+
+    archive = tmp_path / "evil.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name in ("../up.py", "/abs.py", "a/../../up2.py", "C:/drive.py", "D:rel.py",
+                     "..\\back.py", "sub/initializers.py"):
+            zf.writestr(name, "x = 1\n")
+        link = zipfile.ZipInfo("sub/link.py")
+        link.external_attr = 0o120777 << 16
+        zf.writestr(link, "/etc/passwd")
+    into = tmp_path / "into"
+    into.mkdir()
+    unpack_zip(archive, into)
+    assert sorted(str(p.relative_to(tmp_path)) for p in tmp_path.rglob("*")) == [
+        "evil.zip", "into", "into/sub", "into/sub/initializers.py"]
+
+
 def _interrupt(tmp_path, *args) -> subprocess.CompletedProcess:
     """Run ``python -m grader ARGS`` on a class whose frameworks.py hangs, then press Ctrl-C."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
