@@ -34,8 +34,10 @@ import hashlib
 import json
 import os
 import select
+import shutil
 import signal
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -192,7 +194,10 @@ def _store(out: Path, outcome, formats: tuple[str, ...]) -> None:
 
 
 # -- the graders ------------------------------------------------------------------------------
-def _grade_one(name: str, path: Path, options, extra, pool, memory) -> dict:
+def _grade_one(name: str, path: Path, options, extra, pool, memory,
+               unpack: str | None = None) -> dict:
+    """One student's result; a zip or a notebook is unpacked in ``unpack`` (a folder hidden
+    from every worker, so that no student's code reads another's)."""
     from grader.classbook import status_of
     from grader.grading import grade
     from grader.inputs import open_submission
@@ -200,7 +205,7 @@ def _grade_one(name: str, path: Path, options, extra, pool, memory) -> dict:
 
     t0 = time.perf_counter()
     try:
-        with open_submission(str(path)) as submission:
+        with open_submission(str(path), unpack_in=unpack) as submission:
             report = grade(submission, options, extra=extra, pool=pool,
                            memory=memory).to_dict()
         report["submission"] = name
@@ -286,7 +291,7 @@ def _grader_loop(read_fd: int, write_fd: int, pool, options, extra,
         for line in inp:
             job = json.loads(line)
             result = _grade_one(job["student"], Path(job["path"]), options, extra, pool,
-                                memory)
+                                memory, job.get("unpack"))
             if relay is not None and result["status"] == "graded":  # a memory worth having
                 _send_memory(relay[1], memory, pool)
                 relay = None
@@ -337,10 +342,11 @@ class _Grader:
         self.job: tuple[str, Path] | None = None
         self.started = 0.0
 
-    def give(self, name: str, path: Path) -> None:
+    def give(self, name: str, path: Path, unpack: str | None = None) -> None:
         self.job = (name, path)
         self.started = time.monotonic()
-        self.send.write(json.dumps({"student": name, "path": str(path)}) + "\n")
+        self.send.write(json.dumps({"student": name, "path": str(path), "unpack": unpack})
+                        + "\n")
 
     def kill(self) -> None:
         try:
@@ -408,16 +414,18 @@ class _Display:
             self.bar.stop()
 
 
-def _grade_all(todo, pool, options, extra, jobs: int, student_timeout: float, finish) -> None:
+def _grade_all(todo, pool, options, extra, jobs: int, student_timeout: float, finish,
+               unpack: str | None = None) -> None:
     """Grade ``todo`` with ``jobs`` forked graders (one after another where forking is
-    not ours to do); ``finish(name, result)`` is called as each student is done."""
+    not ours to do); ``finish(name, result)`` is called as each student is done; zips and
+    notebooks are unpacked in ``unpack``."""
     from grader import sandbox
     from grader.memory import Memory
 
     if not sandbox.CAN_FORK:
         memory = Memory()
         for name, path, _ in todo:
-            finish(name, _grade_one(name, path, options, extra, pool, memory))
+            finish(name, _grade_one(name, path, options, extra, pool, memory, unpack))
         return
     queue = list(todo)
     graders: list[_Grader] = []
@@ -440,7 +448,7 @@ def _grade_all(todo, pool, options, extra, jobs: int, student_timeout: float, fi
         for g in graders:
             if queue:
                 name, path, _ = queue.pop(0)
-                g.give(name, path)
+                g.give(name, path, unpack)
         while any(g.job for g in graders):
             busy = [g for g in graders if g.job]
             ready, _, _ = select.select([g.recv for g in busy], [], [], 1.0)
@@ -471,7 +479,7 @@ def _grade_all(todo, pool, options, extra, jobs: int, student_timeout: float, fi
                     graders[index] = g = _Grader(pool, options, extra, others=rest)
                 if queue:
                     name, path, _ = queue.pop(0)
-                    g.give(name, path)
+                    g.give(name, path, unpack)
     except BaseException:
         for g in graders:
             g.kill()
@@ -547,7 +555,12 @@ def _run_batch(args: argparse.Namespace) -> int:
     if todo:
         keys = {name: key for name, _, key in todo}
         batteries = load_batteries(options.tasks, extra)
-        pool = open_workers(batteries, extra)  # imports, then forks the servers
+        # no worker sees the class, the output or the unpacked zips and notebooks (each
+        # sees its own submission, kept visible inside them): no student's code can read
+        # another's submission or report
+        unpack = tempfile.mkdtemp(prefix="grader-batch-")
+        pool = open_workers(batteries, extra, hide=(str(class_dir.resolve()),
+                                                    str(out.resolve()), unpack))
         display = _Display(len(todo))
 
         def finish(name: str, result: dict) -> None:
@@ -560,12 +573,14 @@ def _run_batch(args: argparse.Namespace) -> int:
             display.student(outcome)
 
         try:
-            _grade_all(todo, pool, options, extra, args.jobs, args.student_timeout, finish)
+            _grade_all(todo, pool, options, extra, args.jobs, args.student_timeout, finish,
+                       unpack)
         except KeyboardInterrupt:
             interrupted = True
         finally:
             display.stop()
             pool.close()
+            shutil.rmtree(unpack, ignore_errors=True)
     current = [o for n, o in sorted(outcomes.items()) if n in names]
     flush()
     if interrupted:

@@ -78,7 +78,8 @@ def _monitor(spec: dict, fd: int, closing: list[int]) -> None:
             sandbox.drop_privileges(int(spec["uid"]), int(spec["gid"]))
         namespaces = spec["isolation"] == "namespaces"
         if namespaces:
-            sandbox.enter_namespaces(spec["scratch"], tuple(spec.get("hide", ())))
+            sandbox.enter_namespaces(spec["scratch"], tuple(spec.get("hide", ())),
+                                     keep=(spec["submission"],))
         else:
             sandbox.become_subreaper()
         child = os.fork()

@@ -60,8 +60,9 @@ def framework_modules(batteries) -> tuple[str, ...]:
     return tuple(n for n in dict.fromkeys(names) if importlib.util.find_spec(n) is not None)
 
 
-def open_workers(batteries, extra: Extra = Extra()):
-    """A worker pool for these batteries; call before anything is computed here.
+def open_workers(batteries, extra: Extra = Extra(), hide: tuple[str, ...] = ()):
+    """A worker pool for these batteries; call before anything is computed here. No
+    worker sees the folders of ``hide`` (nor the grader's files and the extra checks).
 
     The servers are started around the imports (``grader.workers.WarmPool``):
     torch's symbolic shapes, which the grader's autograd and a torch model's
@@ -81,7 +82,7 @@ def open_workers(batteries, extra: Extra = Extra()):
     needs = any(n in LATER for n in wanted) or any(
         "tensorflow" in c.requires for b in batteries for c in b.checks)
     later = LATER if needs and all(importlib.util.find_spec(n) for n in LATER) else ()
-    return open_pool(base, torch, hide=extra.paths, later=later, grader=own)
+    return open_pool(base, torch, hide=(*extra.paths, *hide), later=later, grader=own)
 
 
 def _cached_task(task: str, options: RunOptions, cache):

@@ -48,11 +48,12 @@ def unpack_zip(archive: Path, into: Path) -> None:
 
 
 @contextlib.contextmanager
-def open_submission(path: str):
-    """The submission at ``path``: a folder, a ``.zip`` or an ``.ipynb`` notebook."""
+def open_submission(path: str, unpack_in: str | None = None):
+    """The submission at ``path``: a folder, a ``.zip`` or an ``.ipynb`` notebook (unpacked
+    in a new folder inside ``unpack_in``, by default the system's temporary folder)."""
     p = Path(path)
     if p.is_file() and p.suffix.lower() == ".zip":
-        with tempfile.TemporaryDirectory(prefix="grader-zip-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="grader-zip-", dir=unpack_in) as tmp:
             unpack_zip(p, Path(tmp))
             root = find_root(Path(tmp))
             if root is None:
@@ -63,7 +64,7 @@ def open_submission(path: str):
     if p.is_file() and p.suffix.lower() == ".ipynb":
         from grader import notebooks
 
-        with tempfile.TemporaryDirectory(prefix="grader-notebook-") as tmp:
+        with tempfile.TemporaryDirectory(prefix="grader-notebook-", dir=unpack_in) as tmp:
             yield notebooks.submission(p, Path(tmp), given=path)
         return
     yield locate(path)

@@ -7,7 +7,9 @@ and then, before any student code runs, enters its own sandbox:
   (``unshare(2)``; no privilege needed where unprivileged user namespaces are
   enabled): the whole file system is read-only (``mount_setattr(2)``,
   recursive) except the worker's own scratch directory, the grader's own
-  files are hidden under an empty tmpfs, there is no network, and the worker
+  files (and whatever else the grader asks: the checkout's solutions, a
+  batch's class folder) are hidden under an empty tmpfs, but for the
+  worker's own submission, which stays where it is, there is no network, and the worker
   is PID 1 of a namespace of its own, so nothing it starts outlives it and it
   can see or signal no other process;
 * its own **session and process group**, a scratch working directory and
@@ -74,7 +76,7 @@ def requested_mode() -> str:
 _CLONE_NEWNS, _CLONE_NEWUTS, _CLONE_NEWIPC = 0x00020000, 0x04000000, 0x08000000
 _CLONE_NEWUSER, _CLONE_NEWPID, _CLONE_NEWNET = 0x10000000, 0x20000000, 0x40000000
 _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 2, 4, 8
-_MS_BIND, _MS_REC, _MS_PRIVATE = 4096, 16384, 1 << 18
+_MS_MOVE, _MS_BIND, _MS_REC, _MS_PRIVATE = 8192, 4096, 16384, 1 << 18
 _AT_FDCWD, _AT_RECURSIVE, _MOUNT_ATTR_RDONLY = -100, 0x8000, 1
 _SYS_MOUNT_SETATTR = 442  # the same number on every architecture (a syscall after 424)
 _PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
@@ -101,13 +103,20 @@ def _mount_setattr(libc, path: str, flags: int, set_: int = 0, clr: int = 0) -> 
                         ctypes.byref(attr), ctypes.sizeof(attr)), f"mount_setattr {path}")
 
 
-def enter_namespaces(scratch: str, hide: tuple[str, ...] = ()) -> None:
+def _under(path: str, folder: str) -> bool:
+    return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
+
+
+def enter_namespaces(scratch: str, hide: tuple[str, ...] = (),
+                     keep: tuple[str, ...] = ()) -> None:
     """Make the calling (single-threaded, freshly forked) process a sandbox's parent.
 
     After this call its children are born in a new PID namespace, and it and
     they see a read-only file system in which only ``scratch`` is writable and
-    every path of ``hide`` is an empty directory. Raises OSError when the
-    kernel refuses (the caller then reports the sandbox unavailable).
+    every folder of ``hide`` is empty, but for the folders of ``keep`` inside
+    it (the submission being graded, inside a hidden class folder), which stay
+    where they were, read-only. Raises OSError when the kernel refuses (the
+    caller then reports the sandbox unavailable).
     """
     libc = _libc()
     uid, gid = os.getuid(), os.getgid()
@@ -120,10 +129,24 @@ def enter_namespaces(scratch: str, hide: tuple[str, ...] = ()) -> None:
     _check(libc.mount(None, b"/", None, _MS_REC | _MS_PRIVATE, None), "mount --make-rprivate /")
     _check(libc.mount(scratch.encode(), scratch.encode(), None, _MS_BIND | _MS_REC, None),
            f"bind {scratch}")
-    for path in hide:
-        if os.path.isdir(path):
-            _check(libc.mount(b"tmpfs", path.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV,
-                              b"size=16k,mode=755"), f"hide {path}")
+    hidden = [os.path.realpath(p) for p in hide if os.path.isdir(p)]
+    # what is to stay visible inside a hidden folder: bound under the scratch folder first,
+    # then moved back to its own place in the empty folder that hides the rest
+    kept = []
+    for i, path in enumerate(dict.fromkeys(os.path.realpath(p) for p in keep)):
+        if os.path.isdir(path) and any(_under(path, h) for h in hidden):
+            held = os.path.join(scratch, f".kept{i}")
+            os.mkdir(held)
+            _check(libc.mount(path.encode(), held.encode(), None, _MS_BIND | _MS_REC, None),
+                   f"bind {path}")
+            kept.append((held, path))
+    for path in hidden:
+        _check(libc.mount(b"tmpfs", path.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV,
+                          b"size=16k,mode=755"), f"hide {path}")
+    for held, path in kept:
+        os.makedirs(path, exist_ok=True)
+        _check(libc.mount(held.encode(), path.encode(), None, _MS_MOVE, None), f"keep {path}")
+        os.rmdir(held)
     _mount_setattr(libc, "/", _AT_RECURSIVE, set_=_MOUNT_ATTR_RDONLY)
     _mount_setattr(libc, scratch, 0, clr=_MOUNT_ATTR_RDONLY)
 

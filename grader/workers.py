@@ -41,6 +41,11 @@ __all__ = ["WarmPool", "ColdPool", "FrameworkOracle", "open_pool", "worker_spec"
 
 PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
 _GRADER_DIR = str(Path(__file__).resolve().parent)
+#: what of the project's checkout holds solutions, hidden from every worker like the
+#: grader's own files: the reference, the tests' correct implementations, the history
+#: (an installed grader has no checkout around it)
+_SOLUTIONS = () if os.path.basename(PROJECT_ROOT) in ("site-packages", "dist-packages") else \
+    tuple(os.path.join(PROJECT_ROOT, name) for name in ("reference", "tests", ".git"))
 _BOOTSTRAP = ("import sys; sys.path.insert(0, sys.argv.pop(1)); "
               "from grader.worker import main; sys.exit(main(sys.argv[1:]))")
 #: what every worker needs before any student code runs
@@ -201,7 +206,7 @@ class WarmPool:
         from grader import forkserver
 
         self.user = user if user is not None else os.environ.get("GRADER_WORKER_USER") or None
-        self.hide = tuple(dict.fromkeys((_GRADER_DIR, *hide)))
+        self.hide = tuple(dict.fromkeys((_GRADER_DIR, *_SOLUTIONS, *hide)))
         self.later = frozenset(later)
         self._count = itertools.count()
         self.connections: dict[str, forkserver.ServerConnection] = {}

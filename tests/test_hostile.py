@@ -40,6 +40,14 @@ def _forging(head: bytes) -> str:
             "    return 0.0\n")
 
 
+def _copying(path: str) -> str:
+    """A relative_error that runs the one of the file at ``path`` (a Python expression)."""
+    return ("def relative_error(a, b):\n    import os\n    space = {}\n"
+            f"    with open({path}) as fh:\n"
+            "        exec(compile(fh.read(), 'copied', 'exec'), space)\n"
+            "    return space['relative_error'](a, b)\n")
+
+
 # name -> (task, source, the function that must lose, its allowed statuses)
 CASES = {
     "infinite_loop": ("diagnostics", SIG + "    while True:\n        pass\n", "diagnose",
@@ -70,6 +78,14 @@ CASES = {
     "deep_return": ("diagnostics", "def relative_error(a, b):\n    out = 0.0\n"
                     "    for _ in range(100_000):\n        out = [out]\n    return out\n",
                     "relative_error", {"error", "failed"}),
+    # another student's submission, or the reference, run from where the batch keeps it
+    "copies_a_classmate": ("diagnostics", _copying("os.path.join(os.path.dirname(os.path.dirname("
+                                                   "os.path.abspath(__file__))), 'infinite_loop', "
+                                                   "'diagnostics.py')"), "relative_error",
+                           {"error"}),
+    "copies_the_reference": ("diagnostics", _copying(repr(str(ROOT / "reference"
+                                                               / "diagnostics.py"))),
+                             "relative_error", {"error"}),
     "nan_arrays": ("batchnorm", "import numpy as _np\n"
                    "def batchnorm_backward(dout, x, gamma, eps=1e-5):\n"
                    "    n = _np.full(_np.shape(x), _np.nan)\n"
