@@ -555,12 +555,14 @@ def _run_batch(args: argparse.Namespace) -> int:
     if todo:
         keys = {name: key for name, _, key in todo}
         batteries = load_batteries(options.tasks, extra)
-        # no worker sees the class, the output or the unpacked zips and notebooks (each
-        # sees its own submission, kept visible inside them): no student's code can read
-        # another's submission or report
+        # no worker sees the class, the output, the unpacked zips and notebooks (each sees
+        # its own submission, kept visible inside them) or the home folder of whoever runs
+        # the batch (Python and its libraries stay visible): no student's code can read
+        # another's submission or report, or copy a secret of this machine into its report
         unpack = tempfile.mkdtemp(prefix="grader-batch-")
         pool = open_workers(batteries, extra, hide=(str(class_dir.resolve()),
-                                                    str(out.resolve()), unpack))
+                                                    str(out.resolve()), unpack,
+                                                    str(Path.home())))
         display = _Display(len(todo))
 
         def finish(name: str, result: dict) -> None:

@@ -64,6 +64,14 @@ def _exit_frame(fd: int, code: int) -> None:
         pass
 
 
+def _runtime_folders() -> tuple[str, ...]:
+    """Where this interpreter and its libraries are: kept visible in a hidden folder (a
+    home holding the virtual environment, or the Python it was made from)."""
+    folders = {sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix}
+    folders |= {p for p in sys.path if os.path.basename(p) in ("site-packages", "dist-packages")}
+    return tuple(sorted(folders))
+
+
 def _monitor(spec: dict, fd: int, closing: list[int]) -> None:
     """The monitor of one worker (never returns)."""
     code = 70
@@ -79,7 +87,7 @@ def _monitor(spec: dict, fd: int, closing: list[int]) -> None:
         namespaces = spec["isolation"] == "namespaces"
         if namespaces:
             sandbox.enter_namespaces(spec["scratch"], tuple(spec.get("hide", ())),
-                                     keep=(spec["submission"],))
+                                     keep=(spec["submission"], *_runtime_folders()))
         else:
             sandbox.become_subreaper()
         child = os.fork()

@@ -147,6 +147,10 @@ def enter_namespaces(scratch: str, hide: tuple[str, ...] = (),
         os.makedirs(path, exist_ok=True)
         _check(libc.mount(held.encode(), path.encode(), None, _MS_MOVE, None), f"keep {path}")
         os.rmdir(held)
+    for path in hidden:  # what a kept folder holds that is hidden: hidden again
+        if any(_under(path, k) and path != k for _, k in kept):
+            _check(libc.mount(b"tmpfs", path.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV,
+                              b"size=16k,mode=755"), f"hide {path}")
     _mount_setattr(libc, "/", _AT_RECURSIVE, set_=_MOUNT_ATTR_RDONLY)
     _mount_setattr(libc, scratch, 0, clr=_MOUNT_ATTR_RDONLY)
 

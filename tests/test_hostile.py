@@ -86,6 +86,15 @@ CASES = {
     "copies_the_reference": ("diagnostics", _copying(repr(str(ROOT / "reference"
                                                                / "diagnostics.py"))),
                              "relative_error", {"error"}),
+    # a secret of the home folder of whoever runs the batch, copied into a message (its
+    # path, not known here, is left in the submission's folder by the fixture)
+    "reads_a_home_secret": ("diagnostics", "def relative_error(a, b):\n    import os\n"
+                            "    here = os.path.dirname(os.path.abspath(__file__))\n"
+                            "    with open(os.path.join(here, 'secret_path.txt')) as fh:\n"
+                            "        path = fh.read().strip()\n"
+                            "    with open(path) as fh:\n"
+                            "        raise RuntimeError('stole ' + fh.read())\n",
+                            "relative_error", {"error"}),
     "nan_arrays": ("batchnorm", "import numpy as _np\n"
                    "def batchnorm_backward(dout, x, gamma, eps=1e-5):\n"
                    "    n = _np.full(_np.shape(x), _np.nan)\n"
@@ -132,6 +141,7 @@ MODULE_CASES = {
 }
 
 TASKS = ("diagnostics", "batchnorm", "quiz")
+SECRET = "s3cr3t-token-of-the-instructor"
 
 
 def _sleepers(marker: str) -> list[int]:
@@ -177,7 +187,13 @@ def sandboxed(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("hostile")
     protected = {p: p.read_bytes() for p in (ROOT / "grader").rglob("*.py")}
     t0 = time.monotonic()
-    reports, proc = _batch(tmp, {**CASES, **MODULE_CASES})
+    home = tmp / "home"
+    home.mkdir()
+    (home / "secret.txt").write_text(SECRET)
+    (tmp / "class" / "reads_a_home_secret").mkdir(parents=True)
+    (tmp / "class" / "reads_a_home_secret" / "secret_path.txt").write_text(
+        str(home / "secret.txt"))
+    reports, proc = _batch(tmp, {**CASES, **MODULE_CASES}, env={"HOME": str(home)})
     elapsed = time.monotonic() - t0
     after = {p: p.read_bytes() for p in (ROOT / "grader").rglob("*.py")}
     return reports, proc, elapsed, protected == after, tmp / "out"
@@ -206,6 +222,15 @@ def test_misbehaving_function_costs_only_its_points(sandboxed, name):
     for c in own:  # a message, and no frame of the grader's own code in it
         assert not [line for line in c["message"].splitlines()
                     if line.lstrip().startswith('File "') and "grader" in line]
+
+
+def test_no_report_holds_a_secret_of_the_machine(sandboxed):
+    reports = sandboxed[0]
+    leaked = [name for name, report in reports.items() if SECRET in json.dumps(report)]
+    assert not leaked
+    own = [c["message"] for t in reports["reads_a_home_secret"]["tasks"] for c in t["checks"]
+           if c["function"] == "relative_error"]
+    assert own and all("No such file" in m for m in own), own[:2]
 
 
 def test_nothing_a_submission_started_is_left_running(sandboxed):
