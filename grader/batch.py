@@ -488,6 +488,19 @@ def _grade_all(todo, pool, options, extra, jobs: int, student_timeout: float, fi
         g.stop()
 
 
+def _home() -> tuple[str, ...]:
+    """The home folder to hide from the workers, unless it is the root or holds the
+    temporary folder (where every worker's scratch folder is)."""
+    try:
+        home = Path.home().resolve()
+    except (RuntimeError, OSError):  # no home to find
+        return ()
+    temporary = Path(tempfile.gettempdir()).resolve()
+    if home == Path(home.anchor) or temporary == home or home in temporary.parents:
+        return ()
+    return (str(home),)
+
+
 def _settings(options, extra, assignment: str, roster_file: str | None) -> dict:
     from grader.cache import fingerprint
     from grader.runner import versions
@@ -561,8 +574,7 @@ def _run_batch(args: argparse.Namespace) -> int:
         # another's submission or report, or copy a secret of this machine into its report
         unpack = tempfile.mkdtemp(prefix="grader-batch-")
         pool = open_workers(batteries, extra, hide=(str(class_dir.resolve()),
-                                                    str(out.resolve()), unpack,
-                                                    str(Path.home())))
+                                                    str(out.resolve()), unpack, *_home()))
         display = _Display(len(todo))
 
         def finish(name: str, result: dict) -> None:

@@ -246,3 +246,19 @@ def test_a_student_graded_after_another_gets_the_report_of_a_check(tmp_path):
         assert seen(batch) == seen(json.loads(check.stdout)), name
     assert _rows(out / "gradebook.csv")["b_second"]["diagnostics"] != \
         _rows(out / "gradebook.csv")["a_first"]["diagnostics"]
+
+
+def test_the_home_folder_hidden_from_workers_is_never_the_root_or_the_temporary_one(
+        monkeypatch, tmp_path):
+    import tempfile
+    from pathlib import Path
+
+    from grader.batch import _home
+
+    monkeypatch.setenv("HOME", str(tmp_path / "someone"))
+    (tmp_path / "someone").mkdir()
+    assert _home() == (str((tmp_path / "someone").resolve()),)
+    monkeypatch.setenv("HOME", "/")
+    assert _home() == ()
+    monkeypatch.setenv("HOME", str(Path(tempfile.gettempdir()).parent))
+    assert _home() == ()
