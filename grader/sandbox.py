@@ -103,6 +103,12 @@ def _mount_setattr(libc, path: str, flags: int, set_: int = 0, clr: int = 0) -> 
                         ctypes.byref(attr), ctypes.sizeof(attr)), f"mount_setattr {path}")
 
 
+def _hide(libc, path: str) -> None:
+    """An empty tmpfs over ``path``."""
+    _check(libc.mount(b"tmpfs", path.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV,
+                      b"size=16k,mode=755"), f"hide {path}")
+
+
 def _under(path: str, folder: str) -> bool:
     return path == folder or path.startswith(folder.rstrip(os.sep) + os.sep)
 
@@ -141,16 +147,14 @@ def enter_namespaces(scratch: str, hide: tuple[str, ...] = (),
                    f"bind {path}")
             kept.append((held, path))
     for path in hidden:
-        _check(libc.mount(b"tmpfs", path.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV,
-                          b"size=16k,mode=755"), f"hide {path}")
+        _hide(libc, path)
     for held, path in kept:
         os.makedirs(path, exist_ok=True)
         _check(libc.mount(held.encode(), path.encode(), None, _MS_MOVE, None), f"keep {path}")
         os.rmdir(held)
     for path in hidden:  # what a kept folder holds that is hidden: hidden again
         if any(_under(path, k) and path != k for _, k in kept):
-            _check(libc.mount(b"tmpfs", path.encode(), b"tmpfs", _MS_NOSUID | _MS_NODEV,
-                              b"size=16k,mode=755"), f"hide {path}")
+            _hide(libc, path)
     _mount_setattr(libc, "/", _AT_RECURSIVE, set_=_MOUNT_ATTR_RDONLY)
     _mount_setattr(libc, scratch, 0, clr=_MOUNT_ATTR_RDONLY)
 
