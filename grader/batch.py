@@ -419,7 +419,7 @@ def _grade_all(todo, pool, options, extra, jobs: int, student_timeout: float, fi
     """Grade ``todo`` with ``jobs`` forked graders (one after another where forking is
     not ours to do); ``finish(name, result)`` is called as each student is done; zips and
     notebooks are unpacked in ``unpack``."""
-    from grader import sandbox
+    from grader import leftovers, sandbox
     from grader.memory import Memory
 
     if not sandbox.CAN_FORK:
@@ -474,6 +474,7 @@ def _grade_all(todo, pool, options, extra, jobs: int, student_timeout: float, fi
                 g.job = None
                 if replace:
                     g.kill()
+                    leftovers.sweep(pids=(g.pid,), min_age_s=0)  # its workers' folders
                     index = graders.index(g)
                     rest = tuple(x for x in graders if x is not g)
                     graders[index] = g = _Grader(pool, options, extra, others=rest)
@@ -483,6 +484,7 @@ def _grade_all(todo, pool, options, extra, jobs: int, student_timeout: float, fi
     except BaseException:
         for g in graders:
             g.kill()
+        leftovers.sweep(pids=tuple(g.pid for g in graders), min_age_s=0)
         raise
     for g in graders:
         g.stop()
@@ -511,7 +513,7 @@ def _settings(options, extra, assignment: str, roster_file: str | None) -> dict:
 
 
 def _run_batch(args: argparse.Namespace) -> int:
-    from grader import integrity
+    from grader import integrity, leftovers
     from grader.classbook import Outcome
     from grader.cli import UsageError, extra_checks, run_options
     from grader.grading import load_batteries, open_workers
@@ -572,10 +574,17 @@ def _run_batch(args: argparse.Namespace) -> int:
         # its own submission, kept visible inside them) or the home folder of whoever runs
         # the batch (Python and its libraries stay visible): no student's code can read
         # another's submission or report, or copy a secret of this machine into its report
-        unpack = tempfile.mkdtemp(prefix="grader-batch-")
+        swept = leftovers.sweep()
+        if swept:
+            print(f"grader: removed {swept} temporary folder(s) that killed gradings left "
+                  f"behind", file=sys.stderr)
+        unpack = leftovers.folder("batch")
         pool = open_workers(batteries, extra, hide=(str(class_dir.resolve()),
                                                     str(out.resolve()), unpack, *_home()))
         display = _Display(len(todo))
+        # once the queue is empty, a grader sits idle while the others finish: its core
+        # imports what class.html needs, instead of the batch's end doing it alone
+        idle_from = len(todo) - max(1, min(args.jobs, len(todo))) + 1
 
         def finish(name: str, result: dict) -> None:
             outcome = Outcome(name, result["status"], result.get("report"),
@@ -585,6 +594,13 @@ def _run_batch(args: argparse.Namespace) -> int:
             outcomes[name] = outcome
             flush()
             display.student(outcome)
+            if display.done == idle_from and display.done < len(todo):
+                from grader import classpage
+
+                try:
+                    classpage.warm()
+                except Exception:  # noqa: BLE001 - the page's own rendering will say what
+                    pass
 
         try:
             _grade_all(todo, pool, options, extra, args.jobs, args.student_timeout, finish,

@@ -30,9 +30,8 @@ import selectors
 import signal
 import socket
 import sys
-import tempfile
 
-from grader import sandbox
+from grader import leftovers, sandbox
 
 __all__ = ["ServerConnection", "start", "spawn", "probe_isolation"]
 
@@ -132,7 +131,7 @@ def probe_isolation() -> sandbox.Isolation:
     if sandbox.requested_mode() == "off":
         return sandbox.Isolation("process", "the sandbox is off (GRADER_SANDBOX=off): workers "
                                             "run with process limits only")
-    scratch = tempfile.mkdtemp(prefix="grader-probe-")
+    scratch = leftovers.folder("probe")
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:

@@ -28,10 +28,9 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
-from grader import sandbox
+from grader import leftovers, sandbox
 from grader.student import (Channel, SocketWriter, WorkerProcess, socket_receiver,
                             thread_receiver)
 
@@ -157,7 +156,7 @@ def worker_spec(submission, battery, function: str, limits: sandbox.Limits,
 
 
 def _scratch(identity: tuple[int, int] | None) -> str:
-    path = tempfile.mkdtemp(prefix="grader-worker-")
+    path = leftovers.folder("worker")
     if identity is not None:
         os.chown(path, *identity)
     return path

@@ -165,7 +165,9 @@ def test_an_interrupted_batch_resumes_to_the_same_gradebook(tmp_path):
     assert run_cli("batch", str(cls), "--output-dir", str(whole), "--task", "quiz",
                    "--jobs", "1").returncode == 0
     out = tmp_path / "out"
-    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    temp = tmp_path / "temp"  # the temporary folder of the batches below
+    temp.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(temp)}
     proc = subprocess.Popen([sys.executable, "-m", "grader", "batch", str(cls), "--output-dir",
                              str(out), "--task", "quiz", "--jobs", "1"], cwd=ROOT, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
@@ -177,8 +179,16 @@ def test_an_interrupted_batch_resumes_to_the_same_gradebook(tmp_path):
     proc.wait()
     done = len(list(out.glob("students/*/outcome.json")))
     assert 1 <= done
-    resumed = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz")
+    left = list(temp.iterdir())  # a killed batch cannot clean up
+    assert list(temp.glob(f"grader-batch-{proc.pid}-*"))
+    for path in left:  # the next batch removes what is an hour old and of a process gone
+        os.utime(path, (time.time() - 7200,) * 2)
+    resumed = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz",
+                      env={"TMPDIR": str(temp)})
     assert resumed.returncode == 0, resumed.stderr
+    assert "temporary folder(s) that killed gradings left behind" in resumed.stderr
+    assert not [p.name for p in left if p.exists()]
+    assert list(temp.iterdir()) == []
     assert f"{done} unchanged since the last run" in resumed.stderr or done == 6
     assert _without_durations((out / "gradebook.csv").read_text()) == \
         _without_durations((whole / "gradebook.csv").read_text())
