@@ -26,6 +26,7 @@ import importlib
 import itertools
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -155,11 +156,58 @@ def worker_spec(submission, battery, function: str, limits: sandbox.Limits,
             "preload": list(needs or battery.profile.preload)}
 
 
-def _scratch(identity: tuple[int, int] | None) -> str:
-    path = leftovers.folder("worker")
-    if identity is not None:
-        os.chown(path, *identity)
-    return path
+class _Scratches:
+    """The scratch folders of a pool's workers that have not closed yet.
+
+    Closing the pool removes them, and no worker starts after that: a Ctrl-C
+    stops a grading with workers running, which closing the pool ends (their
+    own ``close`` never comes), while the grading's threads may still ask for
+    more.
+    """
+
+    def __init__(self) -> None:
+        import threading
+
+        self._live: set[str] = set()
+        self._lock = threading.Lock()
+        self._closed = False
+
+    def new(self, identity: tuple[int, int] | None) -> str:
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the pool of workers is closed")
+            path = leftovers.folder("worker")
+            if identity is not None:
+                os.chown(path, *identity)
+            self._live.add(path)
+            return path
+
+    def forget(self, path: str) -> None:
+        shutil.rmtree(path, ignore_errors=True)
+        self._live.discard(path)
+
+    def closing(self, close, path: str):
+        """``close``, after which ``path`` is its worker's to remove, no longer the pool's."""
+        def closed() -> None:
+            close()
+            self._live.discard(path)
+        return closed
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+            live, self._live = list(self._live), set()
+        for path in live:
+            shutil.rmtree(path, ignore_errors=True)
+
+
+def _spawned(connection, spec: dict, scratches: _Scratches):
+    """``connection.spawn(spec)``; its scratch folder removed if no worker came of it."""
+    try:
+        return connection.spawn(spec)
+    except BaseException:
+        scratches.forget(spec["scratch"])
+        raise
 
 
 def _source(submission, task: str):
@@ -207,6 +255,7 @@ class WarmPool:
         self.user = user if user is not None else os.environ.get("GRADER_WORKER_USER") or None
         self.hide = tuple(dict.fromkeys((_GRADER_DIR, *_SOLUTIONS, *hide)))
         self.later = frozenset(later)
+        self._scratches = _Scratches()
         self._count = itertools.count()
         self.connections: dict[str, forkserver.ServerConnection] = {}
         self.server_pids: dict[str, int] = {}
@@ -238,6 +287,7 @@ class WarmPool:
         pool = cls.__new__(cls)
         pool.user, pool.hide, pool.later = user, hide, frozenset(later)
         pool.owner = False
+        pool._scratches = _Scratches()
         pool._numpy_server = None
         pool._count = itertools.count(1_000 * os.getpid())  # apart from the other graders
         pool.server_pids = {name: pid for name, (_, pid) in socks.items()}
@@ -254,15 +304,15 @@ class WarmPool:
 
         def make() -> WorkerProcess:
             def launch() -> Channel:
-                scratch = _scratch(None)
+                scratch = self._scratches.new(None)
                 spec = {"submission": scratch, "task": "keras_calls", "target": "call",
                         "trusted": ORACLE, "helpers": None, "memory_mb": 0, "cpu_s": 0,
                         "file_mb": int(_ORACLE_LIMITS.file_mb), "scratch": scratch,
                         "preload": [], "hide": list(self.hide), "uid": None, "gid": None}
-                sock, pid = connection.spawn(spec)
+                sock, pid = _spawned(connection, spec, self._scratches)
                 return Channel(receive=socket_receiver(sock), writer=SocketWriter(sock),
                                kill=lambda: _killpg(pid), exit_code=lambda timeout: None,
-                               scratch=scratch, close=sock.close)
+                               scratch=scratch, close=self._scratches.closing(sock.close, scratch))
             return WorkerProcess(launch, "keras_calls", "call", _ORACLE_LIMITS, lambda: "")
         return FrameworkOracle(make)
 
@@ -285,29 +335,32 @@ class WarmPool:
         def launch() -> Channel:
             identity = (sandbox.worker_identity(self.user, next(self._count))
                         if self.user and os.geteuid() == 0 else None)
-            scratch = _scratch(identity)
+            scratch = self._scratches.new(identity)
             spec = dict(worker_spec(submission, battery, function, limits, scratch, needs),
                         hide=list(self.hide), uid=identity and identity[0],
                         gid=identity and identity[1])
-            sock, pid = connection.spawn(spec)
+            sock, pid = _spawned(connection, spec, self._scratches)
             return Channel(receive=socket_receiver(sock), writer=SocketWriter(sock),
                            kill=lambda: _killpg(pid), exit_code=lambda timeout: None,
-                           scratch=scratch, close=sock.close)
+                           scratch=scratch, close=self._scratches.closing(sock.close, scratch))
         return WorkerProcess(launch, battery.task, battery.target(function), limits,
                              _source(submission, battery.task))
 
     def close(self) -> None:
-        self.framework.close()
-        for connection in self.connections.values():
-            connection.close()
-        if self.owner:
-            self._numpy_server.wait()  # a child through subprocess; the others, forked
-            for name, pid in self.server_pids.items():
-                if name != "numpy":
-                    try:
-                        os.waitpid(pid, 0)
-                    except ChildProcessError:
-                        pass
+        try:
+            self.framework.close()
+            for connection in self.connections.values():
+                connection.close()
+            if self.owner:
+                self._numpy_server.wait()  # a child through subprocess; the others, forked
+                for name, pid in self.server_pids.items():
+                    if name != "numpy":
+                        try:
+                            os.waitpid(pid, 0)
+                        except ChildProcessError:
+                            pass
+        finally:  # a second Ctrl-C may cut the above short
+            self._scratches.close()
 
 
 def _killpg(pid: int) -> None:
@@ -327,6 +380,7 @@ class ColdPool:
                  user: str | None = None) -> None:
         self.user = None
         self.framework = framework_in_process
+        self._scratches = _Scratches()
 
     def note(self) -> str:
         return (f"no sandbox on {sys.platform}: workers are separate processes with a "
@@ -334,15 +388,20 @@ class ColdPool:
 
     def worker(self, submission, battery, function: str, limits) -> WorkerProcess:
         def launch() -> Channel:
-            scratch = _scratch(None)
+            scratch = self._scratches.new(None)
             spec = worker_spec(submission, battery, function, limits, scratch,
                                worker_needs(submission, battery, function))
             kwargs = ({"start_new_session": True} if os.name == "posix" else
                       {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)})
-            proc = subprocess.Popen(
-                [sys.executable, "-I", "-B", "-c", _BOOTSTRAP, PROJECT_ROOT, json.dumps(spec)],
-                stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
-                cwd=scratch, env=sandbox.worker_env(scratch), **kwargs)
+            try:
+                proc = subprocess.Popen(
+                    [sys.executable, "-I", "-B", "-c", _BOOTSTRAP, PROJECT_ROOT,
+                     json.dumps(spec)], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                    stderr=subprocess.DEVNULL, cwd=scratch, env=sandbox.worker_env(scratch),
+                    **kwargs)
+            except BaseException:
+                self._scratches.forget(scratch)
+                raise
 
             def exit_code(timeout: float):
                 try:
@@ -359,13 +418,14 @@ class ColdPool:
                 except (OSError, subprocess.TimeoutExpired):
                     pass
             return Channel(receive=thread_receiver(proc.stdout), writer=proc.stdin, kill=kill,
-                           exit_code=exit_code, scratch=scratch, close=proc.stdout.close)
+                           exit_code=exit_code, scratch=scratch,
+                           close=self._scratches.closing(proc.stdout.close, scratch))
         limits = _cold(limits)
         return WorkerProcess(launch, battery.task, battery.target(function), limits,
                              _source(submission, battery.task))
 
     def close(self) -> None:
-        pass
+        self._scratches.close()
 
 
 def _cold(limits: sandbox.Limits) -> sandbox.Limits:

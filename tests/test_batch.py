@@ -159,6 +159,20 @@ def _quiz_class(tmp_path):
     return cls
 
 
+def _settled(folder, quiet_s: float = 0.5, limit_s: float = 30.0) -> list:
+    """What ``folder`` holds once nothing in it has changed for ``quiet_s`` (the workers
+    of a killed batch take a moment to die, and may touch their folders meanwhile)."""
+    def state():
+        return sorted((p.name, p.stat().st_mtime_ns) for p in folder.iterdir())
+    deadline, last, since = time.monotonic() + limit_s, state(), time.monotonic()
+    while time.monotonic() - since < quiet_s and time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = state()
+        if now != last:
+            last, since = now, time.monotonic()
+    return list(folder.iterdir())
+
+
 def test_an_interrupted_batch_resumes_to_the_same_gradebook(tmp_path):
     cls = _quiz_class(tmp_path)
     whole = tmp_path / "whole"
@@ -179,7 +193,7 @@ def test_an_interrupted_batch_resumes_to_the_same_gradebook(tmp_path):
     proc.wait()
     done = len(list(out.glob("students/*/outcome.json")))
     assert 1 <= done
-    left = list(temp.iterdir())  # a killed batch cannot clean up
+    left = _settled(temp)  # a killed batch cannot clean up
     assert list(temp.glob(f"grader-batch-{proc.pid}-*"))
     for path in left:  # the next batch removes what is an hour old and of a process gone
         os.utime(path, (time.time() - 7200,) * 2)

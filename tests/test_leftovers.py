@@ -2,13 +2,14 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 import time
 
 import pytest
 
-from conftest import make_submission, run_cli
+from conftest import ROOT, make_submission, run_cli
 from grader import leftovers
 
 
@@ -97,4 +98,23 @@ def test_a_grader_stopped_past_the_student_timeout_leaves_no_folder(tmp_path):
                    env={"TMPDIR": str(temp)})
     assert proc.returncode == 1, proc.stderr
     assert "hangs: timeout" in proc.stderr
+    assert list(temp.iterdir()) == []
+
+
+@pytest.mark.skipif(os.name != "posix", reason="a Ctrl-C is a SIGINT to the process group")
+def test_a_check_stopped_with_ctrl_c_leaves_no_folder(tmp_path):
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(temp)}
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "check", str(ROOT / "reference"),
+                             "--no-cache"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while len(list(temp.glob("grader-worker-*"))) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert list(temp.glob("grader-worker-*")), "no worker started"
+    os.killpg(proc.pid, signal.SIGINT)  # what a terminal sends on Ctrl-C
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
     assert list(temp.iterdir()) == []
