@@ -8,7 +8,9 @@ kernel's out-of-memory killer) cannot: :func:`sweep` removes such folders
 later, those whose process is gone. By default only those older than an
 hour: a process of another PID namespace that shares the temporary folder
 (another container) looks gone from here, and its folders are young while it
-works. Folders named otherwise, of another user, or links are never touched.
+works. Folders named otherwise, of another user, or links are never touched; on
+Windows, where no process can be asked whether it runs without ending it, only the
+folders of the processes named (``pids``).
 """
 from __future__ import annotations
 
@@ -40,7 +42,9 @@ def _alive(pid: int) -> bool:
             return False
         except OSError:
             return True
-    try:  # no /proc here: ask the kernel
+    if os.name != "posix":  # Windows: os.kill would end the process; count it as alive
+        return True
+    try:  # no /proc here (macOS): ask the kernel
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
@@ -55,7 +59,8 @@ def sweep(parent: str | None = None, *, pids: tuple[int, ...] | None = None,
     those of these processes, alive or not), last changed at least ``min_age_s`` ago;
     how many were removed."""
     parent = parent or tempfile.gettempdir()
-    uid, now, removed = os.getuid(), time.time(), 0
+    uid = os.getuid() if hasattr(os, "getuid") else None  # None: Windows, one user's folder
+    now, removed = time.time(), 0
     try:
         entries = list(os.scandir(parent))
     except OSError:
@@ -71,7 +76,7 @@ def sweep(parent: str | None = None, *, pids: tuple[int, ...] | None = None,
             info = entry.stat(follow_symlinks=False)
         except OSError:
             continue
-        if not stat.S_ISDIR(info.st_mode) or (uid != 0 and info.st_uid != uid) \
+        if not stat.S_ISDIR(info.st_mode) or (uid not in (0, None) and info.st_uid != uid) \
                 or now - info.st_mtime < min_age_s:
             continue
         shutil.rmtree(entry.path, ignore_errors=True)
