@@ -594,6 +594,10 @@ def _run_batch(args: argparse.Namespace) -> int:
             outcomes[name] = outcome
             flush()
             display.student(outcome)
+            try:  # a live batch's folder stays young: no sweep takes it for a leftover
+                os.utime(unpack)
+            except OSError:
+                pass
             if display.done == idle_from and display.done < len(todo):
                 from grader import classpage
 
