@@ -193,21 +193,20 @@ class _Scratches:
             self._live.discard(path)
         return closed
 
+    def spawned(self, connection, spec: dict):
+        """``connection.spawn(spec)``; its scratch folder removed if no worker came of it."""
+        try:
+            return connection.spawn(spec)
+        except BaseException:
+            self.forget(spec["scratch"])
+            raise
+
     def close(self) -> None:
         with self._lock:
             self._closed = True
             live, self._live = list(self._live), set()
         for path in live:
             shutil.rmtree(path, ignore_errors=True)
-
-
-def _spawned(connection, spec: dict, scratches: _Scratches):
-    """``connection.spawn(spec)``; its scratch folder removed if no worker came of it."""
-    try:
-        return connection.spawn(spec)
-    except BaseException:
-        scratches.forget(spec["scratch"])
-        raise
 
 
 def _source(submission, task: str):
@@ -309,7 +308,7 @@ class WarmPool:
                         "trusted": ORACLE, "helpers": None, "memory_mb": 0, "cpu_s": 0,
                         "file_mb": int(_ORACLE_LIMITS.file_mb), "scratch": scratch,
                         "preload": [], "hide": list(self.hide), "uid": None, "gid": None}
-                sock, pid = _spawned(connection, spec, self._scratches)
+                sock, pid = self._scratches.spawned(connection, spec)
                 return Channel(receive=socket_receiver(sock), writer=SocketWriter(sock),
                                kill=lambda: _killpg(pid), exit_code=lambda timeout: None,
                                scratch=scratch, close=self._scratches.closing(sock.close, scratch))
@@ -339,7 +338,7 @@ class WarmPool:
             spec = dict(worker_spec(submission, battery, function, limits, scratch, needs),
                         hide=list(self.hide), uid=identity and identity[0],
                         gid=identity and identity[1])
-            sock, pid = _spawned(connection, spec, self._scratches)
+            sock, pid = self._scratches.spawned(connection, spec)
             return Channel(receive=socket_receiver(sock), writer=SocketWriter(sock),
                            kill=lambda: _killpg(pid), exit_code=lambda timeout: None,
                            scratch=scratch, close=self._scratches.closing(sock.close, scratch))
