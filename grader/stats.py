@@ -358,11 +358,13 @@ def ks_one_sample(z: np.ndarray, family: str, alpha: float) -> Verdict:
 @dataclass(frozen=True)
 class Reference:
     """A sample prepared once for the two-sample tests of many others (read-only): its
-    values as drawn, sorted, the count of its values <= each sorted one, its mean square."""
+    values as drawn, sorted, the count of its values <= each sorted one and of those
+    below it, its mean square."""
 
     values: np.ndarray
     sorted: np.ndarray
     at_own: np.ndarray
+    below_own: np.ndarray
     mean_square: float
 
     def head(self, n: int) -> "Reference":
@@ -375,18 +377,20 @@ def reference(y: np.ndarray) -> Reference:
     y = np.array(y, dtype=np.float64).ravel()
     ys = np.sort(y)
     at_own = np.searchsorted(ys, ys, side="right")
-    for arr in (y, ys, at_own):
+    below_own = np.searchsorted(ys, ys, side="left")
+    for arr in (y, ys, at_own, below_own):
         arr.flags.writeable = False
-    return Reference(y, ys, at_own, float(np.mean(y * y)))
+    return Reference(y, ys, at_own, below_own, float(np.mean(y * y)))
 
 
 def ks_two_sample(x: np.ndarray, y: "np.ndarray | Reference", alpha: float) -> Verdict:
     """Two-sample D of equal-size samples; threshold from Wei & Dudley's two-sample DKW.
 
     D is the largest gap between the two empirical CDFs over every value of
-    either sample (``y`` may be a :class:`Reference`: the same D). Between two
-    consecutive values of ``y`` the gap is largest at one of them or at the last
-    value of ``x`` before the next, so two passes over ``y`` find it.
+    either sample (``y`` may be a :class:`Reference`: the same D). Both CDFs are
+    steps, so the gap is largest at a value of ``y`` or just below one (where
+    ``x``'s CDF has climbed most and ``y``'s not yet): two passes over ``y`` find
+    it, ties (within or across the samples) included.
     """
     xs = np.sort(np.asarray(x, dtype=np.float64).ravel())
     ref = y if isinstance(y, Reference) else reference(y)
@@ -394,10 +398,9 @@ def ks_two_sample(x: np.ndarray, y: "np.ndarray | Reference", alpha: float) -> V
     if ref.sorted.size != n or n < 458:
         raise ValueError("the two-sample DKW bound needs equal sizes n = m >= 458")
     upto = np.searchsorted(xs, ref.sorted, side="right") / n  # F_x at each y
-    below = np.searchsorted(xs, ref.sorted, side="left") / n  # F_x just before each y
-    fy = ref.at_own / n
-    d = float(max(np.max(np.abs(upto - fy)), np.max(np.abs(below[1:] - fy[:-1])),
-                  below[0]))
+    below = np.searchsorted(xs, ref.sorted, side="left") / n  # F_x just below each y
+    d = float(max(np.max(np.abs(upto - ref.at_own / n)),
+                  np.max(np.abs(below - ref.below_own / n))))
     t = math.sqrt(math.log(2.0 / alpha) / n)
     sentence = (f"two-sample KS distance D = {d:.4f} (samples of one law have D ≤ {t:.4f} "
                 f"at n = m = {n} except with probability α = {alpha:.1e}, two-sample DKW "

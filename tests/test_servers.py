@@ -230,7 +230,8 @@ def _ks_by_definition(x, y):
     return float(np.max(np.abs(fx - fy)))
 
 
-@pytest.mark.parametrize("kind", ["continuous", "ties", "shifted", "constant"])
+@pytest.mark.parametrize("kind", ["continuous", "ties", "shared values", "shifted",
+                                  "constant", "one constant"])
 def test_the_two_sample_distance_is_the_definitions(kind):
     rng = np.random.default_rng(3)
     for n in (458, 999, 4096):
@@ -238,11 +239,17 @@ def test_the_two_sample_distance_is_the_definitions(kind):
             x, y = rng.normal(size=n), rng.normal(size=n)
         elif kind == "ties":
             x, y = rng.integers(0, 5, n) * 1.0, rng.integers(0, 7, n) * 1.0
+        elif kind == "shared values":  # ties across the samples: D is not 1 for equal laws
+            x, y = rng.integers(0, 50, n) * 1.0, rng.integers(0, 50, n) * 1.0
+        elif kind == "constant":
+            x, y = np.full(n, 0.5), np.full(n, 0.5)
         elif kind == "shifted":
             x, y = rng.normal(0.2, 1.3, n), rng.normal(size=n)
         else:
             x, y = np.full(n, 0.5), rng.uniform(size=n)
         ref = stats.reference(y)
+        if kind == "constant":
+            assert stats.ks_two_sample(x, ref, 1e-9).statistic == 0.0
         assert stats.ks_two_sample(x, ref, 1e-9).statistic == _ks_by_definition(x, y)
         assert stats.ks_two_sample(x, y, 1e-9).statistic == _ks_by_definition(x, y)
         assert ref.head(n) is ref and ref.head(n - 1).values.size == n - 1
