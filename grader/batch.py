@@ -326,7 +326,11 @@ class _Grader:
                     os.close(fd)
                 child_pool = (WarmPool.attach(socks, pool.hide, pool.user, pool.later)
                               if socks is not None else pool)
-                _grader_loop(to_child_r, from_child_w, child_pool, options, extra, relay)
+                try:
+                    _grader_loop(to_child_r, from_child_w, child_pool, options, extra, relay)
+                finally:  # its workers' scratch folders go with it (the one that answers
+                    if child_pool is not pool:  # for TensorFlow is still open here)
+                        child_pool.close()
             except BaseException:  # noqa: BLE001
                 code = 70
             finally:

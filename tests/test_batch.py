@@ -79,9 +79,11 @@ def graded(tmp_path_factory):
     extra = tmp / "boom.py"
     extra.write_text(BOOM)
     out = tmp / "out"
+    temp = tmp / "temp"  # the batch's temporary folder
+    temp.mkdir()
     proc = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "diagnostics",
                    "--task", "quiz", "--timeout", "3", "--jobs", "2", "--extra-checks",
-                   str(extra), "--format", "junit", timeout=1200)
+                   str(extra), "--format", "junit", timeout=1200, env={"TMPDIR": str(temp)})
     return proc, out
 
 
@@ -101,6 +103,14 @@ def test_the_gradebook_is_right_for_each_student(graded):
     assert float(rows["heidi"]["diagnostics"]) == 0 and float(rows["heidi"]["quiz"]) == 15
     assert float(rows["ivan"]["quiz"]) == 15 and float(rows["ivan"]["diagnostics"]) == 18
     assert "internal error of the grader" in rows["judy"]["message"]
+
+
+def test_a_batch_leaves_nothing_in_the_temporary_folder(graded):
+    """Every worker's scratch folder is removed, the trusted one that answers for
+    TensorFlow (asked by a grader for clip_by_global_norm) and those of the killed
+    workers (an endless loop, a memory bomb) included."""
+    proc, out = graded
+    assert [p.name for p in (out.parent / "temp").iterdir()] == []
 
 
 def test_every_student_has_a_report_a_ta_can_read(graded):
