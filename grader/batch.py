@@ -86,11 +86,14 @@ def add_parser(sub) -> None:
 
 
 # -- the class ------------------------------------------------------------------------------
-def students(class_dir: Path) -> list[tuple[str, Path]]:
-    """(name, path) of every student: subfolders, .zip and .ipynb files, sorted by name."""
+def students(class_dir: Path, skip: tuple[Path, ...] = ()) -> list[tuple[str, Path]]:
+    """(name, path) of every student: subfolders, .zip and .ipynb files, sorted by name;
+    none of the folders of ``skip`` (the batch's output folder, when it is in the class
+    folder)."""
     out, seen = [], set()
+    skipped = {p.resolve() for p in skip}
     for p in sorted(class_dir.iterdir()):
-        if p.name.startswith((".", "_")):
+        if p.name.startswith((".", "_")) or p.resolve() in skipped:
             continue
         if p.is_dir() or (p.is_file() and p.suffix.lower() in (".zip", ".ipynb")):
             name = p.name if p.is_dir() else p.stem
@@ -531,9 +534,15 @@ def _run_batch(args: argparse.Namespace) -> int:
     extra = extra_checks(args)
     formats = tuple(dict.fromkeys(args.format or ()))
     try:
-        everyone = _shard(students(class_dir), args.shard)
+        everyone = _shard(students(class_dir, skip=(out,)), args.shard)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
+    inside = [name for name, path in everyone
+              if path.is_dir() and out.resolve().is_relative_to(path.resolve())]
+    if inside:
+        raise UsageError(f"--output-dir {args.output_dir} is inside the submission of "
+                         f"{inside[0]}: choose a folder outside the class folder, or directly "
+                         f"in it")
     try:
         out.mkdir(parents=True, exist_ok=True)
         probe = out / ".write-test"

@@ -146,8 +146,9 @@ def enter_namespaces(scratch: str, hide: tuple[str, ...] = (),
             _check(libc.mount(path.encode(), held.encode(), None, _MS_BIND | _MS_REC, None),
                    f"bind {path}")
             kept.append((held, path))
-    for path in hidden:
-        _hide(libc, path)
+    for path in hidden:  # a folder inside another hidden one is gone with it
+        if not any(path != other and _under(path, other) for other in hidden):
+            _hide(libc, path)
     for held, path in kept:
         os.makedirs(path, exist_ok=True)
         _check(libc.mount(held.encode(), path.encode(), None, _MS_MOVE, None), f"keep {path}")

@@ -222,6 +222,23 @@ def test_an_interrupted_batch_resumes_to_the_same_gradebook(tmp_path):
     assert "0 unchanged since the last run" in forced.stderr
 
 
+def test_the_output_folder_may_be_in_the_class_folder(tmp_path):
+    """It is no student, and every worker still starts although it is hidden inside the
+    hidden class folder; inside a student's own folder it is refused."""
+    cls = _quiz_class(tmp_path)
+    out = cls / "graded"
+    first = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz")
+    assert first.returncode == 0, first.stderr[-2000:]
+    rows = _rows(out / "gradebook.csv")
+    assert set(rows) == {f"s{i}" for i in range(6)}
+    assert {r["status"] for r in rows.values()} == {"graded"}
+    again = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz")
+    assert "6 students, 6 unchanged since the last run" in again.stderr
+    inside = run_cli("batch", str(cls), "--output-dir", str(cls / "s1" / "out"))
+    assert inside.returncode == 2
+    assert "is inside the submission of s1" in inside.stderr
+
+
 def test_shards_merge_into_one_run(tmp_path):
     cls = _quiz_class(tmp_path)
     whole, a, b, merged = (tmp_path / n for n in ("whole", "a", "b", "merged"))
