@@ -533,8 +533,19 @@ def _run_batch(args: argparse.Namespace) -> int:
     options = run_options(args)
     extra = extra_checks(args)
     formats = tuple(dict.fromkeys(args.format or ()))
+    if out.resolve() == class_dir.resolve():
+        raise UsageError(f"--output-dir {args.output_dir} is the class folder: choose another "
+                         f"folder (a subfolder of it will do)")
+    whole = students(class_dir, skip=(out,))
+    if not whole:
+        loose = [p.name for p in class_dir.iterdir() if p.is_file() and p.suffix == ".py"]
+        raise UsageError(f"{args.class_dir} holds no submission: each student is a subfolder, "
+                         f"a .zip or a .ipynb of it" + (
+                             f" (it holds {len(loose)} .py file(s) directly, such as "
+                             f"{sorted(loose)[0]}: put each student's files in a folder of "
+                             f"their own)" if loose else ""))
     try:
-        everyone = _shard(students(class_dir, skip=(out,)), args.shard)
+        everyone = _shard(whole, args.shard)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
     inside = [name for name, path in everyone

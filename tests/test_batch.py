@@ -264,6 +264,16 @@ def test_batch_bad_input_exits_2(tmp_path):
     f.write_text("")
     out = run_cli("batch", str(tmp_path / "missing"), "--output-dir", str(tmp_path / "o"))
     assert out.returncode == 2 and "is not a folder" in out.stderr
+    flat = tmp_path / "flat"  # files of a learning platform's download, not yet in folders
+    flat.mkdir()
+    (flat / "smith_1234_quiz.py").write_text("ANSWERS = {}\n")
+    out = run_cli("batch", str(flat), "--output-dir", str(tmp_path / "o"))
+    assert out.returncode == 2 and "holds no submission" in out.stderr
+    assert "1 .py file(s) directly, such as smith_1234_quiz.py" in out.stderr
+    assert not (tmp_path / "o").exists()
+    (tmp_path / "alice").mkdir()
+    out = run_cli("batch", str(tmp_path), "--output-dir", str(tmp_path))
+    assert out.returncode == 2 and "is the class folder" in out.stderr
     out = run_cli("batch", str(tmp_path), "--output-dir", str(f))
     assert out.returncode == 2 and "cannot write" in out.stderr
     out = run_cli("batch", str(tmp_path), "--output-dir", str(f / "sub"))
