@@ -72,7 +72,8 @@ def add_parser(sub) -> None:
                        help="wall-clock limit of one student's whole grading (default 900)")
     batch.add_argument("--roster", metavar="CSV",
                        help="CSV mapping a submission name (column 'submission') to Canvas' "
-                            "Student, ID, SIS User ID and Section columns")
+                            "Student, ID, SIS User ID and Section columns (any of them; "
+                            "case, spaces and underscores aside)")
     batch.add_argument("--assignment-name", default="Weight initialisation",
                        help="the Canvas column of this assignment")
     batch.set_defaults(run=_run_batch)
@@ -137,12 +138,48 @@ def _shard(items: list, spec: str | None) -> list:
 
 
 def _roster(path: str | None) -> dict[str, dict]:
+    """Submission name -> its Canvas columns, from the ``--roster`` CSV: a ``submission``
+    column and any of Canvas' (their case, spaces and underscores aside). A roster that
+    cannot be read, lacks those columns or names a submission twice is refused: a
+    canvas.csv without IDs would import nothing."""
     if not path:
         return {}
     import csv
 
-    with open(path, newline="", encoding="utf-8") as fh:
-        return {row["submission"]: row for row in csv.DictReader(fh) if row.get("submission")}
+    from grader.classbook import CANVAS_COLUMNS
+    from grader.cli import UsageError
+
+    def plain(name: str) -> str:
+        return "".join(ch for ch in name.lower() if ch not in " _-")
+
+    wanted = {plain(c): c for c in ("submission", *CANVAS_COLUMNS)}
+    try:
+        with open(path, newline="", encoding="utf-8-sig") as fh:
+            reader = csv.DictReader(fh)
+            columns = {f: wanted[plain(f)] for f in reader.fieldnames or () if plain(f) in wanted}
+            rows = list(reader)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise UsageError(f"cannot read --roster {path}: {exc}") from None
+    if "submission" not in columns.values() or len(columns) < 2:
+        raise UsageError(f"--roster {path} needs a 'submission' column (the name of a "
+                         f"student's folder, .zip or .ipynb) and any of "
+                         f"{', '.join(CANVAS_COLUMNS)}; its columns are "
+                         f"{', '.join(reader.fieldnames or ()) or 'none'}")
+    out: dict[str, dict] = {}
+    for row in rows:
+        entry = {columns[f]: (v or "").strip() for f, v in row.items() if f in columns}
+        name = entry.pop("submission", "")
+        if not name:
+            continue
+        if name in out:
+            raise UsageError(f"--roster {path} names the submission {name!r} twice")
+        out[name] = entry
+    return out
+
+
+def _few(names: list[str], shown: int = 5) -> str:
+    return ", ".join(names[:shown]) + (f" and {len(names) - shown} more"
+                                       if len(names) > shown else "")
 
 
 def _load_outcomes(out: Path, roster: dict):
@@ -562,6 +599,16 @@ def _run_batch(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"cannot write {args.output_dir}: {exc.strerror or exc}") from None
     roster = _roster(args.roster)
+    if roster:  # what the instructor should know before importing canvas.csv
+        names = {n for n, _ in whole}
+        absent = sorted(set(roster) - names)
+        unlisted = sorted(names - set(roster))
+        if absent:
+            print(f"grader: the roster names {len(absent)} submission(s) not in the class "
+                  f"folder ({_few(absent)}): canvas.csv has no row for them", file=sys.stderr)
+        if unlisted:
+            print(f"grader: {len(unlisted)} submission(s) are not on the roster "
+                  f"({_few(unlisted)}): their canvas.csv rows have no ID", file=sys.stderr)
     settings = _settings(options, extra, args.assignment_name, args.roster)
     write_text(out / "batch.json", json.dumps({k: v for k, v in settings.items()
                                            if k != "grader"} | {"grader": settings["grader"]},

@@ -239,6 +239,33 @@ def test_the_output_folder_may_be_in_the_class_folder(tmp_path):
     assert "is inside the submission of s1" in inside.stderr
 
 
+def test_a_roster_gives_canvas_its_ids_and_says_who_is_missing(tmp_path):
+    cls = _quiz_class(tmp_path)
+    roster = tmp_path / "roster.csv"
+    roster.write_text('\ufeffsubmission,student,ID,sis_user_id,Section\n'  # Excel's BOM
+                      's0,"Smith, Ann",101,u101,A\ns1,=cmd(),102,u102,B\n'
+                      'ghost,Gus Host,109,u109,B\n', encoding="utf-8")
+    out = tmp_path / "out"
+    proc = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz",
+                   "--roster", str(roster))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "the roster names 1 submission(s) not in the class folder (ghost)" in proc.stderr
+    assert "4 submission(s) are not on the roster (s2, s3, s4, s5)" in proc.stderr
+    rows = list(csv.reader((out / "canvas.csv").read_text().splitlines()))
+    assert rows[0][:4] == ["Student", "ID", "SIS User ID", "Section"]
+    by_id = {r[1]: r for r in rows[2:]}
+    assert by_id["101"][:4] == ["Smith, Ann", "101", "u101", "A"]
+    assert by_id["102"][0] == "'=cmd()"  # no formula for a spreadsheet
+    assert [r[:4] for r in rows[2:] if r[0] == "s2"] == [["s2", "", "", ""]]
+    for bad, says in (("name,id\nx,1\n", "needs a 'submission' column"),
+                      ("submission\ns0\n", "needs a 'submission' column"),
+                      ("submission,ID\ns0,1\ns0,2\n", "names the submission 's0' twice")):
+        roster.write_text(bad)
+        proc = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz",
+                       "--roster", str(roster))
+        assert proc.returncode == 2 and says in proc.stderr, proc.stderr[-1000:]
+
+
 def test_shards_merge_into_one_run(tmp_path):
     cls = _quiz_class(tmp_path)
     whole, a, b, merged = (tmp_path / n for n in ("whole", "a", "b", "merged"))
