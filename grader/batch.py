@@ -87,14 +87,24 @@ def add_parser(sub) -> None:
 
 
 # -- the class ------------------------------------------------------------------------------
+def _is_batch_output(folder: Path) -> bool:
+    """Whether ``folder`` is what a batch wrote (its batch.json holds a batch's settings)."""
+    try:
+        data = json.loads((folder / "batch.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return False
+    return isinstance(data, dict) and {"grader", "seed", "tasks"} <= set(data)
+
+
 def students(class_dir: Path, skip: tuple[Path, ...] = ()) -> list[tuple[str, Path]]:
     """(name, path) of every student: subfolders, .zip and .ipynb files, sorted by name;
     none of the folders of ``skip`` (the batch's output folder, when it is in the class
-    folder)."""
+    folder) nor any other batch's output."""
     out, seen = [], set()
     skipped = {p.resolve() for p in skip}
     for p in sorted(class_dir.iterdir()):
-        if p.name.startswith((".", "_")) or p.resolve() in skipped:
+        if p.name.startswith((".", "_")) or p.resolve() in skipped or (
+                p.is_dir() and _is_batch_output(p)):
             continue
         if p.is_dir() or (p.is_file() and p.suffix.lower() in (".zip", ".ipynb")):
             name = p.name if p.is_dir() else p.stem
@@ -574,6 +584,12 @@ def _run_batch(args: argparse.Namespace) -> int:
         raise UsageError(f"--output-dir {args.output_dir} is the class folder: choose another "
                          f"folder (a subfolder of it will do)")
     whole = students(class_dir, skip=(out,))
+    others = sorted(p.name for p in class_dir.iterdir()
+                    if p.is_dir() and not p.name.startswith((".", "_"))
+                    and p.resolve() != out.resolve() and _is_batch_output(p))
+    if others:
+        print(f"grader: {_few(others)}: the output of another batch, not a submission",
+              file=sys.stderr)
     if not whole:
         loose = [p.name for p in class_dir.iterdir() if p.is_file() and p.suffix == ".py"]
         raise UsageError(f"{args.class_dir} holds no submission: each student is a subfolder, "
@@ -610,9 +626,11 @@ def _run_batch(args: argparse.Namespace) -> int:
             print(f"grader: {len(unlisted)} submission(s) are not on the roster "
                   f"({_few(unlisted)}): their canvas.csv rows have no ID", file=sys.stderr)
     settings = _settings(options, extra, args.assignment_name, args.roster)
+    # what grader merge checks besides the settings: which share this is, of which class
+    run = {"shard": args.shard or None, "class": [n for n, _ in whole]}
     write_text(out / "batch.json", json.dumps({k: v for k, v in settings.items()
-                                           if k != "grader"} | {"grader": settings["grader"]},
-                                          indent=2) + "\n")
+                                           if k != "grader"} | {"grader": settings["grader"]}
+                                          | run, indent=2) + "\n")
     previous = _load_outcomes(out, roster)
     outcomes: dict[str, Outcome] = {}
     todo = []
@@ -704,36 +722,88 @@ def _run_batch(args: argparse.Namespace) -> int:
     return EXIT_SOME_NOT_GRADED if not_graded else EXIT_OK
 
 
+def _whole_class(metas: list[tuple[str, dict]]) -> list[str] | None:
+    """The class the shards (``(folder, batch.json)``) share, once each share is there
+    exactly once; None for outputs of a version that did not record it. Raises
+    UsageError for a missing or repeated share, or shards of different classes."""
+    from grader.cli import UsageError
+
+    if any("class" not in data for _, data in metas):
+        return None
+    shards = [(folder, data.get("shard")) for folder, data in metas]
+    if any(spec for _, spec in shards):
+        parts = {}
+        for folder, spec in shards:
+            if not spec:
+                raise UsageError(f"{folder} graded the whole class: merge shards only "
+                                 "(--shard K/N), or use that output as it is")
+            try:
+                k, n = (int(v) for v in str(spec).split("/"))
+            except ValueError:
+                raise UsageError(f"{folder}/batch.json names no shard K/N ({spec!r})") from None
+            if (k, n) in parts:
+                raise UsageError(f"shard {spec} is given twice ({parts[(k, n)]}, {folder})")
+            parts[(k, n)] = folder
+        counts = {n for _, n in parts}
+        if len(counts) > 1:
+            raise UsageError(f"these shards split the class in different numbers of shares "
+                             f"({', '.join(sorted(str(n) for n in counts))})")
+        n = counts.pop()
+        absent = [f"{k}/{n}" for k in range(1, n + 1) if (k, n) not in parts]
+        if absent:
+            raise UsageError(f"shard {', '.join(absent)} is missing: a merge without it would "
+                             "lose its students")
+    first_folder, first = metas[0]
+    for folder, data in metas[1:]:
+        if data["class"] != first["class"]:
+            odd = sorted(set(data["class"]) ^ set(first["class"]))
+            raise UsageError(f"{folder} and {first_folder} were graded from different class "
+                             f"folders ({_few(odd)} in one only): grade every shard from the "
+                             "same class")
+    return list(first["class"])
+
+
 def _run_merge(args: argparse.Namespace) -> int:
     import shutil
 
     from grader.cli import UsageError
 
     out = Path(args.output_dir)
-    settings = None
+    settings, metas = None, []
+    own = ("versions", "shard", "class")  # what may differ from one shard to the next
     for shard in args.shards:
         meta = Path(shard) / "batch.json"
         if not meta.is_file():
             raise UsageError(f"{shard} is not the output of grader batch (no batch.json)")
         data = json.loads(meta.read_text(encoding="utf-8"))
-        mine = {k: v for k, v in data.items() if k != "versions"}
-        if settings is not None and mine != {k: v for k, v in settings.items()
-                                             if k != "versions"}:
+        if settings is not None and {k: v for k, v in data.items() if k not in own} != \
+                {k: v for k, v in settings.items() if k not in own}:
             raise UsageError(f"{shard} was graded with other settings (seed, tasks, grader "
                              "or roster) than the first shard")
         settings = data
-    out.mkdir(parents=True, exist_ok=True)
+        metas.append((shard, data))
+    klass = _whole_class(metas)
     roster = _roster(settings.get("roster") or None)
     merged: dict = {}
-    for shard in args.shards:
-        for name, outcome in _load_outcomes(Path(shard), roster).items():
+    loaded = [(shard, _load_outcomes(Path(shard), roster)) for shard in args.shards]
+    for shard, outcomes in loaded:
+        for name, outcome in outcomes.items():
             if name in merged and merged[name].key != outcome.key:
                 raise UsageError(f"student {name} was graded differently in two shards")
             merged[name] = outcome
+    missing = sorted(set(klass or ()) - set(merged))
+    if missing:
+        raise UsageError(f"these shards hold no grade for {len(missing)} student(s) of the "
+                         f"class ({_few(missing)}): run their shard again (it resumes) and "
+                         f"merge then")
+    out.mkdir(parents=True, exist_ok=True)
+    for shard, outcomes in loaded:
+        for name in outcomes:
             src = Path(shard) / "students" / name
             dst = out / "students" / name
             if src.resolve() != dst.resolve():
                 shutil.copytree(src, dst, dirs_exist_ok=True)
+    settings = {**settings, "shard": None, **({"class": klass} if klass is not None else {})}
     write_text(out / "batch.json", json.dumps(settings, indent=2) + "\n")
     outcomes = [merged[n] for n in sorted(merged)]
     write_class_files(out, outcomes, settings)

@@ -234,6 +234,9 @@ def test_the_output_folder_may_be_in_the_class_folder(tmp_path):
     assert {r["status"] for r in rows.values()} == {"graded"}
     again = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz")
     assert "6 students, 6 unchanged since the last run" in again.stderr
+    other = run_cli("batch", str(cls), "--output-dir", str(cls / "graded2"), "--task", "quiz")
+    assert "graded: the output of another batch, not a submission" in other.stderr
+    assert set(_rows(cls / "graded2" / "gradebook.csv")) == set(rows)
     inside = run_cli("batch", str(cls), "--output-dir", str(cls / "s1" / "out"))
     assert inside.returncode == 2
     assert "is inside the submission of s1" in inside.stderr
@@ -284,6 +287,31 @@ def test_shards_merge_into_one_run(tmp_path):
     bad = run_cli("batch", str(cls), "--output-dir", str(tmp_path / "c"), "--task", "quiz",
                   "--shard", "3/2")
     assert bad.returncode == 2 and "K must be between 1 and N" in bad.stderr
+
+
+def test_a_merge_that_would_lose_students_is_refused(tmp_path):
+    cls = _quiz_class(tmp_path)
+    whole, a, b = (tmp_path / n for n in ("whole", "a", "b"))
+    for args, out in (((), whole), (("--shard", "1/2"), a), (("--shard", "2/2"), b)):
+        proc = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz", *args)
+        assert proc.returncode == 0, proc.stderr
+    merged = tmp_path / "merged"
+    for shards, says in (((a,), "shard 2/2 is missing"), ((a, a, b), "shard 1/2 is given twice"),
+                         ((whole, a, b), "graded the whole class")):
+        proc = run_cli("merge", *map(str, shards), "--output-dir", str(merged))
+        assert proc.returncode == 2 and says in proc.stderr, proc.stderr[-1000:]
+    assert not merged.exists()
+    shutil.rmtree(b / "students" / "s1")  # a shard stopped before this student
+    proc = run_cli("merge", str(a), str(b), "--output-dir", str(merged))
+    assert proc.returncode == 2 and "hold no grade for 1 student(s) of the class (s1)" in \
+        proc.stderr
+    make_submission(cls / "s9")  # a late submission, seen by one shard only
+    proc = run_cli("batch", str(cls), "--output-dir", str(b), "--task", "quiz",
+                   "--shard", "2/2")
+    assert proc.returncode == 0, proc.stderr
+    proc = run_cli("merge", str(a), str(b), "--output-dir", str(merged))
+    assert proc.returncode == 2 and "from different class folders (s9 in one only)" in \
+        proc.stderr
 
 
 def test_batch_bad_input_exits_2(tmp_path):
