@@ -799,13 +799,16 @@ def _run_merge(args: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     for shard, outcomes in loaded:
         for name in outcomes:
+            if klass is not None and name not in klass:
+                continue
             src = Path(shard) / "students" / name
             dst = out / "students" / name
             if src.resolve() != dst.resolve():
                 shutil.copytree(src, dst, dirs_exist_ok=True)
     settings = {**settings, "shard": None, **({"class": klass} if klass is not None else {})}
     write_text(out / "batch.json", json.dumps(settings, indent=2) + "\n")
-    outcomes = [merged[n] for n in sorted(merged)]
+    # a student whose folder left the class since an earlier run is no longer in it
+    outcomes = [merged[n] for n in sorted(merged) if klass is None or n in klass]
     write_class_files(out, outcomes, settings)
     print(f"grader: merged {len(outcomes)} students into {out}", file=sys.stderr)
     return EXIT_OK

@@ -312,6 +312,17 @@ def test_a_merge_that_would_lose_students_is_refused(tmp_path):
     proc = run_cli("merge", str(a), str(b), "--output-dir", str(merged))
     assert proc.returncode == 2 and "from different class folders (s9 in one only)" in \
         proc.stderr
+    assert run_cli("batch", str(cls), "--output-dir", str(a), "--task", "quiz",
+                   "--shard", "1/2").returncode == 0  # s9 is graded in its own shard
+    shutil.rmtree(cls / "s9")  # and withdrawn: both shards again, without it
+    for shard, out in (("1/2", a), ("2/2", b)):
+        assert run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz",
+                       "--shard", shard).returncode == 0
+    assert (a / "students" / "s9").exists()
+    proc = run_cli("merge", str(a), str(b), "--output-dir", str(merged))
+    assert proc.returncode == 0, proc.stderr
+    assert set(_rows(merged / "gradebook.csv")) == {f"s{i}" for i in range(6)}
+    assert not (merged / "students" / "s9").exists()
 
 
 def test_batch_bad_input_exits_2(tmp_path):
