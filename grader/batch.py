@@ -580,6 +580,8 @@ def _run_batch(args: argparse.Namespace) -> int:
     options = run_options(args)
     extra = extra_checks(args)
     formats = tuple(dict.fromkeys(args.format or ()))
+    if not args.student_timeout > 0:  # nan too
+        raise UsageError(f"--student-timeout must be positive, got {args.student_timeout:g}")
     if out.resolve() == class_dir.resolve():
         raise UsageError(f"--output-dir {args.output_dir} is the class folder: choose another "
                          f"folder (a subfolder of it will do)")

@@ -340,6 +340,9 @@ def test_batch_bad_input_exits_2(tmp_path):
     (tmp_path / "alice").mkdir()
     out = run_cli("batch", str(tmp_path), "--output-dir", str(tmp_path))
     assert out.returncode == 2 and "is the class folder" in out.stderr
+    out = run_cli("batch", str(tmp_path), "--output-dir", str(tmp_path / "o"),
+                  "--student-timeout", "0")
+    assert out.returncode == 2 and "--student-timeout must be positive, got 0" in out.stderr
     out = run_cli("batch", str(tmp_path), "--output-dir", str(f))
     assert out.returncode == 2 and "cannot write" in out.stderr
     out = run_cli("batch", str(tmp_path), "--output-dir", str(f / "sub"))
