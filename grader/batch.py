@@ -21,7 +21,8 @@ student's row, and the batch goes on. Ctrl-C stops at once and leaves a
 consistent gradebook of the students done.
 
 ``OUT/`` holds ``gradebook.csv``, ``canvas.csv``, ``items.csv``, ``class.html``,
-``batch.json`` (the settings, which ``grader merge`` checks) and
+``batch.json`` (the settings, the shard and the whole class's names, which
+``grader merge`` checks) and
 ``students/<name>/`` (``report.json``, ``report.txt``, any ``--format``,
 ``outcome.json``). ``--shard K/N`` grades the K-th of N deterministic shares of
 the class; ``grader merge OUT...`` combines shards into one ``OUT`` equal to a
