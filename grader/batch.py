@@ -99,13 +99,11 @@ def _is_batch_output(folder: Path) -> bool:
 
 def students(class_dir: Path, skip: tuple[Path, ...] = ()) -> list[tuple[str, Path]]:
     """(name, path) of every student: subfolders, .zip and .ipynb files, sorted by name;
-    none of the folders of ``skip`` (the batch's output folder, when it is in the class
-    folder) nor any other batch's output."""
+    none of the folders of ``skip`` (batches' output folders in the class folder)."""
     out, seen = [], set()
     skipped = {p.resolve() for p in skip}
     for p in sorted(class_dir.iterdir()):
-        if p.name.startswith((".", "_")) or p.resolve() in skipped or (
-                p.is_dir() and _is_batch_output(p)):
+        if p.name.startswith((".", "_")) or p.resolve() in skipped:
             continue
         if p.is_dir() or (p.is_file() and p.suffix.lower() in (".zip", ".ipynb")):
             name = p.name if p.is_dir() else p.stem
@@ -586,13 +584,13 @@ def _run_batch(args: argparse.Namespace) -> int:
     if out.resolve() == class_dir.resolve():
         raise UsageError(f"--output-dir {args.output_dir} is the class folder: choose another "
                          f"folder (a subfolder of it will do)")
-    whole = students(class_dir, skip=(out,))
-    others = sorted(p.name for p in class_dir.iterdir()
-                    if p.is_dir() and not p.name.startswith((".", "_"))
+    others = sorted(p for p in class_dir.iterdir() if p.is_dir()
+                    and not p.name.startswith((".", "_"))
                     and p.resolve() != out.resolve() and _is_batch_output(p))
     if others:
-        print(f"grader: {_few(others)}: the output of another batch, not a submission",
-              file=sys.stderr)
+        print(f"grader: {_few([p.name for p in others])}: the output of another batch, not "
+              f"a submission", file=sys.stderr)
+    whole = students(class_dir, skip=(out, *others))
     if not whole:
         loose = [p.name for p in class_dir.iterdir() if p.is_file() and p.suffix == ".py"]
         raise UsageError(f"{args.class_dir} holds no submission: each student is a subfolder, "
