@@ -99,18 +99,25 @@ def _is_batch_output(folder: Path) -> bool:
 
 def students(class_dir: Path, skip: tuple[Path, ...] = ()) -> list[tuple[str, Path]]:
     """(name, path) of every student: subfolders, .zip and .ipynb files, sorted by name;
-    none of the folders of ``skip`` (batches' output folders in the class folder)."""
-    out, seen = [], set()
+    none of the folders of ``skip`` (batches' output folders in the class folder).
+
+    A student is named by the folder, or by the file without its extension; a file whose
+    short name is already taken (``alice/`` and ``alice.zip``) keeps its whole name, which
+    no other entry of the folder has: a name never depends on which other entries exist
+    later in the listing, so a rerun finds every student's grade under the same name."""
+    entries = []
     skipped = {p.resolve() for p in skip}
     for p in sorted(class_dir.iterdir()):
         if p.name.startswith((".", "_")) or p.resolve() in skipped:
             continue
         if p.is_dir() or (p.is_file() and p.suffix.lower() in (".zip", ".ipynb")):
-            name = p.name if p.is_dir() else p.stem
-            while name in seen:
-                name += "_"
-            seen.add(name)
-            out.append((name, p))
+            entries.append(p)
+    taken = {p.name for p in entries if p.is_dir()}
+    out = []
+    for p in entries:
+        name = p.name if p.is_dir() or p.stem in taken else p.stem
+        taken.add(name)
+        out.append((name, p))
     return out
 
 
@@ -598,6 +605,10 @@ def _run_batch(args: argparse.Namespace) -> int:
                              f" (it holds {len(loose)} .py file(s) directly, such as "
                              f"{sorted(loose)[0]}: put each student's files in a folder of "
                              f"their own)" if loose else ""))
+    doubled = [name for name, path in whole if path.is_file() and name == path.name]
+    if doubled:
+        print(f"grader: {_few(doubled)}: another submission has the same name, so the "
+              f"file's whole name names its student", file=sys.stderr)
     try:
         everyone = _shard(whole, args.shard)
     except ValueError as exc:

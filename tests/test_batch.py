@@ -325,6 +325,26 @@ def test_a_merge_that_would_lose_students_is_refused(tmp_path):
     assert not (merged / "students" / "s9").exists()
 
 
+def test_two_submissions_with_one_name_keep_names_of_their_own(tmp_path):
+    from grader.batch import students
+
+    for name in ("alice", "alice_", "b.zip"):
+        (tmp_path / name).mkdir()
+    for name in ("alice.zip", "alice.ipynb", "b.zip.zip", "carol.zip", "carol.ipynb", ".x.zip",
+                 "notes.txt"):
+        (tmp_path / name).write_text("")
+    named = {name: path.name for name, path in students(tmp_path)}
+    # a file whose short name is taken keeps its whole name; nobody's name depends on
+    # which entries come after it (a new submission renames no one on a rerun)
+    assert named == {"alice": "alice", "alice.ipynb": "alice.ipynb", "alice.zip": "alice.zip",
+                     "alice_": "alice_", "b.zip": "b.zip", "b.zip.zip": "b.zip.zip",
+                     "carol": "carol.ipynb", "carol.zip": "carol.zip"}
+    (tmp_path / "alice").rmdir()
+    (tmp_path / "carol.ipynb").unlink()
+    named = {name: path.name for name, path in students(tmp_path)}
+    assert named["alice"] == "alice.ipynb" and named["carol"] == "carol.zip"
+
+
 def test_batch_bad_input_exits_2(tmp_path):
     f = tmp_path / "file"
     f.write_text("")
