@@ -563,6 +563,15 @@ def _home() -> tuple[str, ...]:
     return (str(home),)
 
 
+def _elsewhere(whole: list[tuple[str, Path]], class_dir: Path) -> tuple[str, ...]:
+    """The folders of the students whose folder in the class folder is a link to a folder
+    outside it: hidden from the workers like the class folder (each sees its own)."""
+    inside, temporary = class_dir.resolve(), Path(tempfile.gettempdir()).resolve()
+    found = {path.resolve() for _, path in whole if path.is_dir()}
+    return tuple(sorted(str(p) for p in found if not p.is_relative_to(inside)
+                        and p != Path(p.anchor) and not temporary.is_relative_to(p)))
+
+
 def _settings(options, extra, assignment: str, roster_file: str | None) -> dict:
     from grader.cache import fingerprint
     from grader.runner import versions
@@ -673,15 +682,17 @@ def _run_batch(args: argparse.Namespace) -> int:
         batteries = load_batteries(options.tasks, extra)
         # no worker sees the class, the output, the unpacked zips and notebooks (each sees
         # its own submission, kept visible inside them) or the home folder of whoever runs
-        # the batch (Python and its libraries stay visible): no student's code can read
-        # another's submission or report, or copy a secret of this machine into its report
+        # the batch (Python and its libraries stay visible), nor a student's folder linked
+        # from elsewhere: no student's code can read another's submission or report, or
+        # copy a secret of this machine into its report
         swept = leftovers.sweep()
         if swept:
             print(f"grader: removed {swept} temporary folder(s) that killed gradings left "
                   f"behind", file=sys.stderr)
         unpack = leftovers.folder("batch")
         pool = open_workers(batteries, extra, hide=(str(class_dir.resolve()),
-                                                    str(out.resolve()), unpack, *_home()))
+                                                    str(out.resolve()), unpack, *_home(),
+                                                    *_elsewhere(whole, class_dir)))
         display = _Display(len(todo))
         # once the queue is empty, a grader sits idle while the others finish: its core
         # imports what class.html needs, instead of the batch's end doing it alone

@@ -95,6 +95,15 @@ CASES = {
                             "    with open(path) as fh:\n"
                             "        raise RuntimeError('stole ' + fh.read())\n",
                             "relative_error", {"error"}),
+    # a classmate whose folder in the class folder links to one elsewhere (its path, which
+    # a student could guess, is left in this submission's folder by the fixture)
+    "copies_a_linked_classmate": ("diagnostics", "def relative_error(a, b):\n    import os\n"
+                                  "    here = os.path.dirname(os.path.abspath(__file__))\n"
+                                  "    with open(os.path.join(here, 'linked_path.txt')) as fh:\n"
+                                  "        path = fh.read().strip()\n"
+                                  "    with open(path) as fh:\n"
+                                  "        raise RuntimeError('stole ' + fh.read())\n",
+                                  "relative_error", {"error"}),
     "nan_arrays": ("batchnorm", "import numpy as _np\n"
                    "def batchnorm_backward(dout, x, gamma, eps=1e-5):\n"
                    "    n = _np.full(_np.shape(x), _np.nan)\n"
@@ -142,6 +151,7 @@ MODULE_CASES = {
 
 TASKS = ("diagnostics", "batchnorm", "quiz")
 SECRET = "s3cr3t-token-of-the-instructor"
+LINKED = "linked_classmate"  # a correct submission whose folder is a link to one elsewhere
 
 
 def _sleepers(marker: str) -> list[int]:
@@ -193,6 +203,13 @@ def sandboxed(tmp_path_factory):
     (tmp / "class" / "reads_a_home_secret").mkdir(parents=True)
     (tmp / "class" / "reads_a_home_secret" / "secret_path.txt").write_text(
         str(home / "secret.txt"))
+    elsewhere = make_submission(tmp / "elsewhere" / LINKED)
+    (elsewhere / "diagnostics.py").write_text((elsewhere / "diagnostics.py").read_text()
+                                              + f"\n# {SECRET}\n")
+    (tmp / "class" / LINKED).symlink_to(elsewhere, target_is_directory=True)
+    (tmp / "class" / "copies_a_linked_classmate").mkdir()
+    (tmp / "class" / "copies_a_linked_classmate" / "linked_path.txt").write_text(
+        str(elsewhere / "diagnostics.py"))
     reports, proc = _batch(tmp, {**CASES, **MODULE_CASES}, env={"HOME": str(home)})
     elapsed = time.monotonic() - t0
     after = {p: p.read_bytes() for p in (ROOT / "grader").rglob("*.py")}
@@ -204,7 +221,8 @@ def test_the_batch_completes_and_grades_everyone(sandboxed):
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert unchanged and not os.path.exists(PWNED)
     rows = {r["student"]: r for r in csv.DictReader(open(out / "gradebook.csv"))}
-    assert set(rows) == set(CASES) | set(MODULE_CASES)
+    assert set(rows) == set(CASES) | set(MODULE_CASES) | {LINKED}
+    assert rows[LINKED]["score"] == rows[LINKED]["max_score"]  # its own folder it sees
     assert elapsed < 900
 
 
