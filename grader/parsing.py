@@ -1,5 +1,9 @@
 """A student's module read as a tree, never run: the one place the grader parses source.
 
+Its text is read as Python reads it (:func:`read_source`): a file saved with a
+byte-order mark (Windows' Notepad) or an encoding declaration parses as it
+imports.
+
 CPython 3.11 keeps the AST constructor's recursion depth in state shared by
 threads, so an ``ast.parse`` that overlaps another AST construction (ours or a
 library's) can fail with "SystemError: AST constructor recursion depth
@@ -10,10 +14,13 @@ parse that still hits the bug is simply done again.
 from __future__ import annotations
 
 import ast
+import io
 import threading
+import tokenize
 from functools import lru_cache
+from pathlib import Path
 
-__all__ = ["parse"]
+__all__ = ["parse", "read_source"]
 
 _PARSE_LOCK = threading.Lock()
 
@@ -27,3 +34,19 @@ def parse(source: str) -> ast.Module:
             return ast.parse(source)
         except SystemError:  # the race above, with another thread's AST work
             return ast.parse(source)
+
+
+def read_source(path: Path) -> str:
+    """The text of the module at ``path`` as the import system decodes it: in the encoding
+    its declaration or byte-order mark names (UTF-8 otherwise), the mark dropped, newlines
+    universal. Bytes that encoding cannot decode (Python may still import the module: it
+    checks comments loosely) are replaced. Raises OSError when the file cannot be read."""
+    data = path.read_bytes()
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError:  # an unknown or contradictory declaration: import fails as well
+        encoding = "utf-8"
+    text = data.decode(encoding, errors="replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    return text.replace("\r\n", "\n").replace("\r", "\n")

@@ -32,6 +32,7 @@ import sys
 from pathlib import Path
 
 from grader import leftovers, sandbox
+from grader.parsing import read_source
 from grader.student import (Channel, SocketWriter, WorkerProcess, socket_receiver,
                             thread_receiver)
 
@@ -137,8 +138,7 @@ def worker_needs(submission, battery, function: str) -> tuple[str, ...]:
     if battery.helpers and battery.profile.helpers_need:
         target = battery.target(function)
         try:
-            source = submission.module_path(battery.task).read_text(encoding="utf-8",
-                                                                   errors="replace")
+            source = read_source(submission.module_path(battery.task))
         except OSError:
             source = ""
         if reaches_helpers(source, target, frozenset(POINTS[battery.task]) - {target}):
@@ -210,7 +210,7 @@ class _Scratches:
 
 
 def _source(submission, task: str):
-    return lambda: submission.module_path(task).read_text(encoding="utf-8", errors="replace")
+    return lambda: read_source(submission.module_path(task))
 
 
 #: the servers, smallest first, and the frameworks each one holds

@@ -17,6 +17,7 @@ import traceback
 
 from grader import contract, extract, materialize, testfns  # noqa: F401 - as a worker has them
 from grader import wire
+from grader.parsing import read_source
 from grader import worker as worker_module
 from grader.workers import framework_in_process
 from grader.student import StudentImportFailed, StudentUnavailable
@@ -37,7 +38,7 @@ class _Worker:
         self.output: list[dict] = []
 
     def source(self) -> str:
-        return self.submission.module_path(self.task).read_text(encoding="utf-8")
+        return read_source(self.submission.module_path(self.task))
 
     def start(self) -> dict:
         path = self.submission.module_path(self.task)

@@ -13,7 +13,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from conftest import REFERENCE, ROOT, STUBS, make_submission, run_cli
+from conftest import REFERENCE, ROOT, STUBS, grade_cli, make_submission, run_cli
 
 
 def test_help_documents_exit_codes():
@@ -232,6 +232,19 @@ def test_python_dash_m_and_console_script_agree():
     out = subprocess.run([str(exe), "check", str(REFERENCE), "--task", "quiz", "--format",
                           "json"], capture_output=True, text=True, cwd=ROOT, timeout=600)
     assert out.returncode == 0 and json.loads(out.stdout)["schema"] == "grader-report/1"
+
+
+def test_a_module_saved_by_windows_notepad_scores_as_it_imports(tmp_path):
+    """A byte-order mark and CRLF newlines: Python imports the module, and the checks
+    that read its source (the NumPy-only rule) read it as Python does."""
+    sub = make_submission(tmp_path / "sub")
+    for task in ("batchnorm", "diagnostics"):
+        text = (sub / f"{task}.py").read_text(encoding="utf-8").replace("\n", "\r\n")
+        (sub / f"{task}.py").write_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"))
+    report = grade_cli(sub, "--task", "batchnorm", "--task", "diagnostics")
+    assert report["score"] == report["max_score"], [
+        (c["id"], c["message"][:80]) for t in report["tasks"] for c in t["checks"]
+        if c["status"] != "passed"]
 
 
 def test_a_zipped_submission_is_graded(tmp_path):
