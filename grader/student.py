@@ -61,6 +61,18 @@ class StudentNotImplemented(StudentProblem):
     status = "not_attempted"
 
 
+def habit_hint(raised: "Raised") -> str:
+    """What to do when code written for an interactive session raised under the grader,
+    which has no one at the keyboard ("" for any other exception)."""
+    if raised.is_a("EOFError") and "reading a line" in raised.message:
+        return ("input() gets nothing while the grader runs, so it raises EOFError: take the "
+                "input() calls out of your code.")
+    if raised.is_a("bdb.BdbQuit"):
+        return ("A breakpoint() or pdb.set_trace() stopped here, and the grader runs without "
+                "a debugger: take them out of your code.")
+    return ""
+
+
 class StudentRaised(StudentProblem):
     status = "error"
 
@@ -68,7 +80,7 @@ class StudentRaised(StudentProblem):
         text = f"{what} raised {raised.type}: {raised.message}".rstrip(": ")
         if raised.traceback.strip():
             text += "\n" + raised.traceback.rstrip()
-        super().__init__(text)
+        super().__init__(text, habit_hint(raised))
         self.raised = raised
 
 
@@ -324,8 +336,9 @@ class WorkerProcess:
             text = f"{self.task}.py could not be imported: {raised.type}: {raised.message}"
             if raised.traceback.strip():
                 text += "\n" + raised.traceback.rstrip()
-            raise StudentImportFailed(text, "Run `python -c \"import "
-                                     f"{self.task}\"` in your submission folder to see the error.")
+            raise StudentImportFailed(text, habit_hint(raised) or (
+                f"Run `python -c \"import {self.task}\"` in your submission folder to see the "
+                f"error."))
         if status == "missing":
             raise StudentUnavailable(str(reply.get("message")),
                                      f"Keep the name and signature of {self.target} from the stub.")
