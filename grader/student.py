@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import signal
 import threading
 from dataclasses import dataclass, field
@@ -62,8 +63,16 @@ class StudentNotImplemented(StudentProblem):
 
 
 def habit_hint(raised: "Raised") -> str:
-    """What to do when code written for an interactive session raised under the grader,
-    which has no one at the keyboard ("" for any other exception)."""
+    """What to do when the student's code raised because of where it runs, not of its
+    maths: the grader has no one at the keyboard and only its own libraries ("" for any
+    other exception)."""
+    missing = re.fullmatch(r"No module named '([\w.]+)'", raised.message)
+    if raised.is_a("ModuleNotFoundError") and missing:
+        name = missing.group(1).split(".")[0]
+        return (f"The grader runs your code with NumPy, SciPy, PyTorch, TensorFlow and "
+                f"Python's standard library only, and {name} is none of them: take that "
+                f"import out (or, if {name} is a file of yours, put {name}.py beside your "
+                f"modules).")
     if raised.is_a("EOFError") and "reading a line" in raised.message:
         return ("input() gets nothing while the grader runs, so it raises EOFError: take the "
                 "input() calls out of your code.")
