@@ -38,20 +38,20 @@ def _listing(folder: Path, limit: int = 30) -> str:
 def find_submission(folder: Path, scratch: Path):
     """The submission in ``folder``: modules, a zip of them, or a notebook writing them."""
     from grader.inputs import unpack_zip
-    from grader.submission import Submission, SubmissionError, find_root
+    from grader.submission import SubmissionError, found
 
-    root = find_root(folder) if folder.is_dir() else None
-    if root is not None:
-        return Submission(given="submission", root=root.resolve())
+    submission = found(folder, "submission") if folder.is_dir() else None
+    if submission is not None:
+        return submission
     candidates = sorted(folder.rglob("*")) if folder.is_dir() else []
     for path in candidates:
         if path.is_file() and path.suffix.lower() == ".zip":
             unpacked = scratch / "zip"
             unpacked.mkdir(exist_ok=True)
             unpack_zip(path, unpacked)
-            root = find_root(unpacked)
-            if root is not None:
-                return Submission(given=f"submission/{path.name}", root=root.resolve())
+            submission = found(unpacked, f"submission/{path.name}")
+            if submission is not None:
+                return submission
     for path in candidates:
         if path.is_file() and path.suffix.lower() == ".ipynb":
             from grader import notebooks

@@ -265,7 +265,8 @@ def _grade_one(name: str, path: Path, options, extra, pool, memory,
             report = grade(submission, options, extra=extra, pool=pool,
                            memory=memory).to_dict()
         report["submission"] = name
-        return {"status": status_of(report), "report": report, "message": "",
+        return {"status": status_of(report), "report": report,
+                "message": "; ".join(submission.notes),
                 "duration_s": time.perf_counter() - t0}
     except SubmissionError as exc:
         return {"status": "not_a_submission", "report": None, "message": str(exc),

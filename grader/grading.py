@@ -144,7 +144,7 @@ def grade(submission, options: RunOptions, *, extra: Extra = Extra(), use_cache:
             on_total(len(report.checks))
             for r in report.checks:
                 progress(r)
-            return report
+            return replace(report, notes=submission.notes + report.notes)
         reused = {t: r for t in options.tasks
                   if (r := _cached_task(t, options, cache)) is not None}
     todo = replace(options, tasks=tuple(t for t in options.tasks if t not in reused))

@@ -13,7 +13,7 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from grader.submission import Submission, SubmissionError, find_root, locate
+from grader.submission import SubmissionError, found, locate
 
 __all__ = ["open_submission", "unpack_zip", "MAX_ZIP_BYTES", "MAX_ZIP_MEMBERS"]
 
@@ -55,11 +55,11 @@ def open_submission(path: str, unpack_in: str | None = None):
     if p.is_file() and p.suffix.lower() == ".zip":
         with tempfile.TemporaryDirectory(prefix="grader-zip-", dir=unpack_in) as tmp:
             unpack_zip(p, Path(tmp))
-            root = find_root(Path(tmp))
-            if root is None:
+            submission = found(Path(tmp), path)
+            if submission is None:
                 raise SubmissionError(f"{path} holds none of the five modules (directly, under "
                                       "assignment/, or one or two folders deep)")
-            yield Submission(given=path, root=root.resolve())
+            yield submission
         return
     if p.is_file() and p.suffix.lower() == ".ipynb":
         from grader import notebooks

@@ -347,7 +347,7 @@ def run(submission: Submission, batteries: tuple[Battery, ...], options: RunOpti
                         for r in by_group[(battery.task, f)])
         if ordered:
             tasks.append(TaskResult(battery.task, ordered))
-    notes = tuple(n for n in (pool.note(),) if n)
+    notes = submission.notes + tuple(n for n in (pool.note(),) if n)
     return Report(submission=submission.given, seed=options.seed, tasks=tuple(tasks),
                   duration_s=time.perf_counter() - t0, versions=versions(), notes=notes,
                   sources=dict(submission.sources))

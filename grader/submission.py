@@ -13,7 +13,7 @@ from pathlib import Path
 
 from grader.contract import TASKS
 
-__all__ = ["Submission", "SubmissionError", "locate", "find_root", "MODULE_FILES"]
+__all__ = ["Submission", "SubmissionError", "locate", "find_root", "found", "MODULE_FILES"]
 
 MODULE_FILES = tuple(f"{t}.py" for t in TASKS)
 
@@ -30,6 +30,8 @@ class Submission:
     sources: dict = field(default_factory=dict)
     #: how a missing module should be provided (a notebook names its convention)
     convention: str = ""
+    #: what the report should say about where the modules were found (``found``)
+    notes: tuple[str, ...] = ()
 
     def module_path(self, task: str) -> Path:
         return self.root / f"{task}.py"
@@ -49,10 +51,11 @@ def _holds(folder: Path) -> bool:
     return any((folder / name).is_file() for name in MODULE_FILES)
 
 
-def find_root(folder: Path, depth: int = 2) -> Path | None:
-    """The folder holding the modules: ``folder``, its ``assignment/``, or up to ``depth``
-    levels below (the one with the most modules; ties to the shallowest, then by name)."""
-    best, best_count = None, 0
+def _places(folder: Path, depth: int) -> list[tuple[int, Path, int]]:
+    """(level, folder, how many modules it holds) of every folder that holds some: ``folder``
+    and its ``assignment/`` (level 0; nothing deeper is looked at when they hold one), then
+    up to ``depth`` levels below, each level by name."""
+    out: list[tuple[int, Path, int]] = []
     frontier = [folder]
     for level in range(depth + 1):
         found = []
@@ -60,15 +63,42 @@ def find_root(folder: Path, depth: int = 2) -> Path | None:
             for place in (candidate, candidate / "assignment"):
                 if place.is_dir() and _holds(place):
                     found.append(place)
-        for place in sorted(found):
-            count = sum((place / n).is_file() for n in MODULE_FILES)
-            if count > best_count:
-                best, best_count = place, count
-        if best is not None and level == 0:
-            return best
+        out += [(level, place, sum((place / n).is_file() for n in MODULE_FILES))
+                for place in sorted(found)]
+        if out and level == 0:
+            return out
         frontier = sorted(p for c in frontier if c.is_dir() for p in c.iterdir()
                           if p.is_dir() and not p.name.startswith((".", "__")))
+    return out
+
+
+def find_root(folder: Path, depth: int = 2) -> Path | None:
+    """The folder holding the modules: ``folder``, its ``assignment/``, or up to ``depth``
+    levels below (the one with the most modules; ties to the shallowest, then by name)."""
+    best, best_count = None, 0
+    for _, place, count in _places(folder, depth):
+        if count > best_count:
+            best, best_count = place, count
     return best
+
+
+def found(folder: Path, given: str) -> Submission | None:
+    """The submission in ``folder`` (:func:`find_root`), or None. When another folder in it
+    holds as many modules (``draft/`` and ``final/``), the grader cannot know which one the
+    student meant: the submission's notes say which was graded, and which were not."""
+    root = find_root(folder)
+    if root is None:
+        return None
+    most = max(count for _, _, count in _places(folder, 2))
+    rivals = [place for _, place, count in _places(folder, 2) if count == most and place != root]
+    notes = ()
+    if rivals:
+        def shown(place: Path) -> str:
+            return (place.relative_to(folder).as_posix() or ".") + "/"
+
+        notes = (f"the modules are in more than one folder: graded {shown(root)}, not "
+                 f"{', '.join(shown(p) for p in rivals)} (keep one copy in a submission)",)
+    return Submission(given=given, root=root.resolve(), notes=notes)
 
 
 def _suggest(base: Path) -> str:
@@ -91,9 +121,9 @@ def locate(path: str) -> Submission:
     if not p.is_dir():
         raise SubmissionError(f"{path} is not a folder; give the folder that holds "
                               f"{', '.join(MODULE_FILES)}")
-    root = find_root(p)
-    if root is None:
+    submission = found(p, path)
+    if submission is None:
         raise SubmissionError(
             f"{path} is not a submission: it holds none of {', '.join(MODULE_FILES)} "
             f"(directly, under assignment/, or one or two folders deep).{_suggest(p)}")
-    return Submission(given=path, root=root.resolve())
+    return submission

@@ -95,6 +95,22 @@ def test_submission_one_or_two_folders_deep(tmp_path):
     assert report.score == pytest.approx(task_points("quiz"))
 
 
+def test_two_copies_of_the_modules_are_graded_once_and_the_report_says_which(tmp_path):
+    from grader.submission import found, locate
+
+    make_submission(tmp_path / "sub" / "hw" / "final")
+    make_submission(tmp_path / "sub" / "hw" / "draft", replace={"quiz": "ANSWERS = {}\n"})
+    (tmp_path / "sub" / "hw" / "old").mkdir()
+    (tmp_path / "sub" / "hw" / "old" / "quiz.py").write_text("ANSWERS = {}\n")  # fewer
+    report = grade(tmp_path / "sub", tasks=("quiz",))
+    assert report.notes == ("the modules are in more than one folder: graded hw/draft/, not "
+                            "hw/final/ (keep one copy in a submission)",)
+    assert locate(str(tmp_path / "sub")).root == (tmp_path / "sub" / "hw" / "draft").resolve()
+    make_submission(tmp_path / "sub")  # the submission's own folder: nothing deeper counts
+    assert found(tmp_path / "sub", "sub").notes == ()
+    assert found(tmp_path / "sub" / "hw" / "old", "old").notes == ()
+
+
 def test_grading_is_deterministic_for_a_seed_and_the_examples_change_with_it():
     a = grade(REFERENCE, tasks=("diagnostics",), seed=3, functions=("relative_error",))
     b = grade(REFERENCE, tasks=("diagnostics",), seed=3, functions=("relative_error",))
