@@ -583,7 +583,7 @@ def _settings(options, extra, assignment: str, roster_file: str | None) -> dict:
 
 
 def _run_batch(args: argparse.Namespace) -> int:
-    from grader import integrity, leftovers
+    from grader import integrity, leftovers, outlock
     from grader.classbook import Outcome
     from grader.cli import UsageError, extra_checks, run_options
     from grader.grading import load_batteries, open_workers
@@ -634,6 +634,15 @@ def _run_batch(args: argparse.Namespace) -> int:
         probe = out / ".write-test"
         probe.write_text("")
         probe.unlink()
+    except OSError as exc:
+        raise UsageError(f"cannot write {args.output_dir}: {exc.strerror or exc}") from None
+    try:  # held until this process ends
+        outlock.hold(out)
+    except outlock.Busy as busy:
+        who = f" (process {busy.holder})" if busy.holder else ""
+        raise UsageError(f"another grader batch{who} is writing to {args.output_dir}: wait "
+                         f"for it to finish, or stop it, then run this again (it resumes)"
+                         ) from None
     except OSError as exc:
         raise UsageError(f"cannot write {args.output_dir}: {exc.strerror or exc}") from None
     roster = _roster(args.roster)

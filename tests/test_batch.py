@@ -222,6 +222,29 @@ def test_an_interrupted_batch_resumes_to_the_same_gradebook(tmp_path):
     assert "0 unchanged since the last run" in forced.stderr
 
 
+def test_a_second_batch_into_the_same_output_folder_is_refused(tmp_path):
+    cls = _quiz_class(tmp_path)
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    first = subprocess.Popen([sys.executable, "-m", "grader", "batch", str(cls), "--output-dir",
+                              str(out), "--task", "quiz", "--jobs", "1"], cwd=ROOT, env=env,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    lock, deadline = out / ".batch.lock", time.monotonic() + 120
+    try:
+        while time.monotonic() < deadline and not (
+                lock.exists() and lock.read_text().strip() == str(first.pid)):
+            time.sleep(0.02)
+        os.kill(first.pid, signal.SIGSTOP)  # still grading, whatever this machine's speed
+        second = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz")
+    finally:
+        os.kill(first.pid, signal.SIGCONT)
+    assert second.returncode == 2
+    assert f"another grader batch (process {first.pid}) is writing to {out}" in second.stderr
+    assert first.wait(timeout=300) == 0, first.stderr.read()[-3000:]
+    third = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz")
+    assert third.returncode == 0 and "6 unchanged since the last run" in third.stderr
+
+
 def test_the_output_folder_may_be_in_the_class_folder(tmp_path):
     """It is no student, and every worker still starts although it is hidden inside the
     hidden class folder; inside a student's own folder it is refused."""
