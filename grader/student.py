@@ -82,6 +82,22 @@ def habit_hint(raised: "Raised") -> str:
     return ""
 
 
+def _signature_hint(raised: "Raised") -> str:
+    """What to do when a SPEC function was called with arguments its parameters do not take
+    (renamed, added or dropped ones): Python's own TypeError names the function."""
+    from grader.contract import POINTS
+
+    bound = re.match(r"(\w+)\(\) (got an unexpected keyword argument|missing \d+ required|"
+                     r"takes \d+ positional|takes from \d+ to \d+ positional|"
+                     r"got multiple values)", raised.message)
+    if not (raised.is_a("TypeError") and bound
+            and any(bound.group(1) in functions for functions in POINTS.values())):
+        return ""
+    name = bound.group(1)
+    return (f"{name}'s parameters must stay as the stub has them (names, order and defaults; "
+            f"CONTRACT.md lists them), and every call of it must match them.")
+
+
 class StudentRaised(StudentProblem):
     status = "error"
 
@@ -89,7 +105,7 @@ class StudentRaised(StudentProblem):
         text = f"{what} raised {raised.type}: {raised.message}".rstrip(": ")
         if raised.traceback.strip():
             text += "\n" + raised.traceback.rstrip()
-        super().__init__(text, habit_hint(raised))
+        super().__init__(text, habit_hint(raised) or _signature_hint(raised))
         self.raised = raised
 
 

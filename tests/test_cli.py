@@ -247,7 +247,8 @@ def test_a_module_saved_by_windows_notepad_scores_as_it_imports(tmp_path):
         if c["status"] != "passed"]
 
 
-def test_input_breakpoint_and_a_missing_library_get_a_hint_that_names_them(tmp_path):
+def test_input_breakpoint_a_missing_library_and_a_new_signature_get_a_hint_naming_them(
+        tmp_path):
     sub = make_submission(tmp_path / "sub", overrides={"diagnostics": (
         "_diagnose, _clip = diagnose, clip_by_global_norm\n"
         "def diagnose(grad_norms, ratio=100.0):\n"
@@ -255,7 +256,9 @@ def test_input_breakpoint_and_a_missing_library_get_a_hint_that_names_them(tmp_p
         "    return _diagnose(grad_norms, ratio)\n"
         "def clip_by_global_norm(grads, max_norm):\n"
         "    breakpoint()\n"
-        "    return _clip(grads, max_norm)\n"), "quiz": "name = input('your name: ')\n",
+        "    return _clip(grads, max_norm)\n"
+        "def relative_error(a, b, eps):\n"  # a parameter the stub does not have
+        "    return 0.0\n"), "quiz": "name = input('your name: ')\n",
         "batchnorm": "import seaborn_of_the_student.style\n"})
     proc = run_cli("check", str(sub), "--format", "json", "--no-cache", "--task", "diagnostics",
                    "--task", "quiz", "--task", "batchnorm")
@@ -267,8 +270,11 @@ def test_input_breakpoint_and_a_missing_library_get_a_hint_that_names_them(tmp_p
                 hints.setdefault(c["function"], set()).add(c["hint"])
     assert {f: len(h) for f, h in hints.items()} == {
         "diagnose": 1, "clip_by_global_norm": 1, "batchnorm_forward": 1, "batchnorm_backward": 1,
+        "relative_error": 1,
         **{f"q{i}": 1 for i in range(1, 8)}}
     assert "seaborn_of_the_student is none of them" in hints["batchnorm_forward"].pop()
+    assert "relative_error's parameters must stay as the stub has them" in \
+        hints["relative_error"].pop()
     assert hints["diagnose"] == hints["q1"] and "take the input() calls out" in \
         hints["diagnose"].pop()
     assert "breakpoint() or pdb.set_trace()" in hints["clip_by_global_norm"].pop()
