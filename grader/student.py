@@ -62,7 +62,7 @@ class StudentNotImplemented(StudentProblem):
     status = "not_attempted"
 
 
-def habit_hint(raised: "Raised") -> str:
+def _habit_hint(raised: "Raised") -> str:
     """What to do when the student's code raised because of where it runs, not of its
     maths: the grader has no one at the keyboard and only its own libraries ("" for any
     other exception)."""
@@ -105,7 +105,7 @@ class StudentRaised(StudentProblem):
         text = f"{what} raised {raised.type}: {raised.message}".rstrip(": ")
         if raised.traceback.strip():
             text += "\n" + raised.traceback.rstrip()
-        super().__init__(text, habit_hint(raised) or _signature_hint(raised))
+        super().__init__(text, _habit_hint(raised) or _signature_hint(raised))
         self.raised = raised
 
 
@@ -361,7 +361,7 @@ class WorkerProcess:
             text = f"{self.task}.py could not be imported: {raised.type}: {raised.message}"
             if raised.traceback.strip():
                 text += "\n" + raised.traceback.rstrip()
-            raise StudentImportFailed(text, habit_hint(raised) or (
+            raise StudentImportFailed(text, _habit_hint(raised) or (
                 f"Run `python -c \"import {self.task}\"` in your submission folder to see the "
                 f"error."))
         if status == "missing":

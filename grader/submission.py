@@ -51,11 +51,11 @@ def _holds(folder: Path) -> bool:
     return any((folder / name).is_file() for name in MODULE_FILES)
 
 
-def _places(folder: Path, depth: int) -> list[tuple[int, Path, int]]:
-    """(level, folder, how many modules it holds) of every folder that holds some: ``folder``
-    and its ``assignment/`` (level 0; nothing deeper is looked at when they hold one), then
-    up to ``depth`` levels below, each level by name."""
-    out: list[tuple[int, Path, int]] = []
+def _places(folder: Path, depth: int) -> list[tuple[Path, int]]:
+    """(folder, how many modules it holds) of every folder that holds some: ``folder`` and
+    its ``assignment/`` (nothing deeper is looked at when they hold one), then up to
+    ``depth`` levels below, shallowest first, each level by name."""
+    out: list[tuple[Path, int]] = []
     frontier = [folder]
     for level in range(depth + 1):
         found = []
@@ -63,7 +63,7 @@ def _places(folder: Path, depth: int) -> list[tuple[int, Path, int]]:
             for place in (candidate, candidate / "assignment"):
                 if place.is_dir() and _holds(place):
                     found.append(place)
-        out += [(level, place, sum((place / n).is_file() for n in MODULE_FILES))
+        out += [(place, sum((place / n).is_file() for n in MODULE_FILES))
                 for place in sorted(found)]
         if out and level == 0:
             return out
@@ -72,25 +72,30 @@ def _places(folder: Path, depth: int) -> list[tuple[int, Path, int]]:
     return out
 
 
-def find_root(folder: Path, depth: int = 2) -> Path | None:
-    """The folder holding the modules: ``folder``, its ``assignment/``, or up to ``depth``
-    levels below (the one with the most modules; ties to the shallowest, then by name)."""
+def _best(places: list[tuple[Path, int]]) -> Path | None:
     best, best_count = None, 0
-    for _, place, count in _places(folder, depth):
+    for place, count in places:
         if count > best_count:
             best, best_count = place, count
     return best
+
+
+def find_root(folder: Path, depth: int = 2) -> Path | None:
+    """The folder holding the modules: ``folder``, its ``assignment/``, or up to ``depth``
+    levels below (the one with the most modules; ties to the shallowest, then by name)."""
+    return _best(_places(folder, depth))
 
 
 def found(folder: Path, given: str) -> Submission | None:
     """The submission in ``folder`` (:func:`find_root`), or None. When another folder in it
     holds as many modules (``draft/`` and ``final/``), the grader cannot know which one the
     student meant: the submission's notes say which was graded, and which were not."""
-    root = find_root(folder)
+    places = _places(folder, 2)
+    root = _best(places)
     if root is None:
         return None
-    most = max(count for _, _, count in _places(folder, 2))
-    rivals = [place for _, place, count in _places(folder, 2) if count == most and place != root]
+    most = max(count for _, count in places)
+    rivals = [place for place, count in places if count == most and place != root]
     notes = ()
     if rivals:
         def shown(place: Path) -> str:
