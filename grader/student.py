@@ -393,6 +393,9 @@ class WorkerProcess:
             self.close()
             raise StudentTimeout(
                 f"{who} took longer than {timeout:g} s ({doing}) and was stopped",
+                (f"Code at the top level of {who} runs when the grader imports it: put tries "
+                 f"and demos under `if __name__ == \"__main__\":`, and look for an endless "
+                 f"loop.") if module else
                 "Look for an endless loop, or work that grows much faster than the input.")
         if isinstance(reply, EOFError):
             raise self._crash(doing, who)
