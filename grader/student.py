@@ -98,6 +98,16 @@ def _signature_hint(raised: "Raised") -> str:
             f"CONTRACT.md lists them), and every call of it must match them.")
 
 
+def _import_hint(task: str, origin: str) -> str:
+    """How to see why ``task``'s module does not import: where its source came from."""
+    if not origin:
+        return f"Run `python -c \"import {task}\"` in your submission folder to see the error."
+    lines = ("its line 1 is the line after %%writefile" if "%%writefile" in origin
+             else "its line numbers are the cell's")
+    return (f"{task}.py is the code of {origin}; fix that cell ({lines}). The grader imports "
+            f"it as a file: plain Python only, no %magics or !commands.")
+
+
 class StudentRaised(StudentProblem):
     status = "error"
 
@@ -321,9 +331,12 @@ class WorkerProcess:
     """
 
     def __init__(self, launch: Callable[[], Channel], task: str, target: str,
-                 limits: sandbox.Limits, source: Callable[[], str]) -> None:
+                 limits: sandbox.Limits, source: Callable[[], str], origin: str = "") -> None:
         self.launch = launch
         self.source = source
+        #: where the module's source came from when not a file of the student's (a notebook
+        #: cell: ``Submission.sources``), for the hint of an import that fails
+        self.origin = origin
         self.task = task
         self.target = target
         self.limits = limits
@@ -361,9 +374,8 @@ class WorkerProcess:
             text = f"{self.task}.py could not be imported: {raised.type}: {raised.message}"
             if raised.traceback.strip():
                 text += "\n" + raised.traceback.rstrip()
-            raise StudentImportFailed(text, _habit_hint(raised) or (
-                f"Run `python -c \"import {self.task}\"` in your submission folder to see the "
-                f"error."))
+            raise StudentImportFailed(text, _habit_hint(raised) or _import_hint(self.task,
+                                                                               self.origin))
         if status == "missing":
             raise StudentUnavailable(str(reply.get("message")),
                                      f"Keep the name and signature of {self.target} from the stub.")

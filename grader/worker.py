@@ -104,6 +104,9 @@ def _student_traceback(exc: BaseException, submission: str) -> str:
     own = [f for f in frames if _real(f.filename).startswith(root + os.sep)]
     for f in own:
         f.filename = os.path.relpath(_real(f.filename), root)
+    if isinstance(exc, SyntaxError) and isinstance(exc.filename, str) \
+            and _real(exc.filename).startswith(root + os.sep):  # where a notebook's went
+        exc.filename = os.path.relpath(_real(exc.filename), root)
     lines = traceback.format_list(own)
     lines += traceback.format_exception_only(type(exc), exc)
     return "".join(lines)[-_TEXT_CAP:]

@@ -343,7 +343,8 @@ class WarmPool:
                            kill=lambda: _killpg(pid), exit_code=lambda timeout: None,
                            scratch=scratch, close=self._scratches.closing(sock.close, scratch))
         return WorkerProcess(launch, battery.task, battery.target(function), limits,
-                             _source(submission, battery.task))
+                             _source(submission, battery.task),
+                             submission.sources.get(battery.task, ""))
 
     def close(self) -> None:
         try:
@@ -421,7 +422,8 @@ class ColdPool:
                            close=self._scratches.closing(proc.stdout.close, scratch))
         limits = _cold(limits)
         return WorkerProcess(launch, battery.task, battery.target(function), limits,
-                             _source(submission, battery.task))
+                             _source(submission, battery.task),
+                             submission.sources.get(battery.task, ""))
 
     def close(self) -> None:
         self._scratches.close()

@@ -142,13 +142,21 @@ def test_a_missing_module_is_reported_with_the_convention(tmp_path):
 
 def test_a_syntax_error_in_one_cell_costs_only_that_module(tmp_path):
     path = _notebook(tmp_path / "hw.ipynb", f"%%writefile quiz.py\n{QUIZ}",
-                     "%%writefile batchnorm.py\ndef batchnorm_forward(x:\n    pass\n")
-    report = _report(path, "--task", "quiz", "--task", "batchnorm")
+                     "%%writefile batchnorm.py\ndef batchnorm_forward(x:\n    pass\n",
+                     "# grader: diagnostics\n%matplotlib inline\n")
+    report = _report(path, "--task", "quiz", "--task", "batchnorm", "--task", "diagnostics")
     by_task = {t["name"]: t for t in report["tasks"]}
     assert by_task["batchnorm"]["score"] == 0
     message = by_task["batchnorm"]["checks"][0]["message"]
     assert "SyntaxError" in message and "line 1" in message, message
     assert "Traceback" not in message and str(ROOT) not in message
+    # no path of the grader's temporary folder, which the student does not have
+    assert 'File "batchnorm.py", line 1' in message and "grader-" not in message, message
+    assert by_task["batchnorm"]["checks"][0]["hint"].startswith(
+        "batchnorm.py is the code of notebook cell 3 (%%writefile); fix that cell (its line 1 "
+        "is the line after %%writefile).")
+    hint = by_task["diagnostics"]["checks"][0]["hint"]
+    assert "(its line numbers are the cell's)" in hint and "no %magics or !commands" in hint
     assert all(c["status"] != "error" for c in by_task["quiz"]["checks"])
 
 
