@@ -11,6 +11,7 @@ reference              ``import numpy, scipy.stats, torch, tf``     ≤ 1.3
 stubs                  the same                                     ≤ 1.3
 task X (NumPy tasks)   the imports that task's checks need          ≤ 1.5
 task quiz              ``import numpy``                             ≤ 3
+one function           ``import numpy, scipy.stats, torch``         ≤ 1.5
 re-check, unchanged    the full check of the reference              ≤ 0.1
 re-check, one edit     grading that module's task alone             ≤ 1.1
 frameworks.py hangs    the full check of the reference              ≤ 3
@@ -118,6 +119,12 @@ def _rows(where: Path) -> dict:
     rows["task-quiz"] = ("check reference --task quiz",
                          lambda: _check(ref, "--no-cache", "--task", "quiz"),
                          lambda: _imports("import numpy"), 3.0)
+    # the README's example of a narrowed check: a function with no Keras check waits for
+    # no TensorFlow (none is imported for it, and a pool does not wait for an import)
+    rows["one-function"] = ("check reference --task initializers --function xavier_uniform",
+                            lambda: _check(ref, "--no-cache", "--task", "initializers",
+                                           "--function", "xavier_uniform"),
+                            lambda: _imports("import numpy, scipy.stats, torch"), 1.5)
     _run(_check(cached))  # warm the cache once
     rows["recheck-unchanged"] = ("re-check, nothing changed (cached)", lambda: _check(cached),
                                  lambda: _check(ref, "--no-cache"), 0.1)
@@ -132,7 +139,8 @@ def _rows(where: Path) -> dict:
 
 
 ROWS = ("reference", "stubs", "task-initializers", "task-batchnorm", "task-diagnostics",
-        "task-quiz", "recheck-unchanged", "recheck-edited", "hung-import", "pictures")
+        "task-quiz", "one-function", "recheck-unchanged", "recheck-edited", "hung-import",
+        "pictures")
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -277,6 +277,21 @@ class ServerConnection:
             theirs.close()
         return mine
 
+    def importing(self) -> bool:
+        """Whether the server is still importing (it has not said "ready" or failed yet): it
+        has then started no worker, and can be killed instead of waited for (a check that
+        needed no TensorFlow need not wait seconds for its import to end)."""
+        import select
+
+        with self._lock:
+            if self._isolation is not None:
+                return False
+            try:
+                readable, _, _ = select.select([self.sock], [], [], 0)
+            except (OSError, ValueError):
+                return False
+            return not readable
+
     def close(self) -> None:
         with self._lock:
             try:

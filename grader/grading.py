@@ -151,8 +151,12 @@ def grade(submission, options: RunOptions, *, extra: Extra = Extra(), use_cache:
     batteries = load_batteries(todo.tasks, extra)
     own = pool is None
     if own:
-        # forks: before any thread or computation; a missing module needs no workers
-        pool = open_workers(tuple(b for b in batteries if submission.has_module(b.task)), extra)
+        # forks: before any thread or computation; a missing module needs no workers, and
+        # only the checks of the selected functions say what the servers import
+        running = tuple(replace(b, checks=tuple(c for c in b.checks if todo.functions is None
+                                                or c.function in todo.functions))
+                        for b in batteries if submission.has_module(b.task))
+        pool = open_workers(tuple(b for b in running if b.checks), extra)
     on_total(sum(len(b.checks) for b in batteries) + sum(len(r) for r in reused.values()))
     for results in reused.values():
         for r in results:

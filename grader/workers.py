@@ -349,7 +349,13 @@ class WarmPool:
     def close(self) -> None:
         try:
             self.framework.close()
-            for connection in self.connections.values():
+            # a server still importing (TensorFlow, for checks that did not run) has started
+            # no worker: it is killed, not waited for
+            importing = {name for name, c in self.connections.items()
+                         if self.owner and c.importing()}
+            for name, connection in self.connections.items():
+                if name in importing:
+                    _kill(self.server_pids[name])
                 connection.close()
             if self.owner:
                 self._numpy_server.wait()  # a child through subprocess; the others, forked
@@ -361,6 +367,15 @@ class WarmPool:
                             pass
         finally:  # a second Ctrl-C may cut the above short
             self._scratches.close()
+
+
+def _kill(pid: int) -> None:
+    import signal
+
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
 
 
 def _killpg(pid: int) -> None:

@@ -287,3 +287,32 @@ def test_a_server_kills_the_children_it_does_not_keep():
                     pass
             os._exit(code)
     assert os.waitstatus_to_exitcode(os.waitpid(server, 0)[1]) == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="warm servers (Linux)")
+def test_a_server_still_importing_is_killed_not_waited_for(tmp_path):
+    """A check that needed no TensorFlow does not wait for the frameworks server's import
+    to end: closing the pool kills a server that has not said "ready" (it has started no
+    worker). Here its import never ends: a pool that waited would never close."""
+    import subprocess
+    import textwrap
+
+    from conftest import ROOT
+
+    (tmp_path / "never_done_importing.py").write_text("import time\ntime.sleep(3600)\n")
+    script = textwrap.dedent("""
+        import os, sys
+        from grader.workers import WarmPool
+        pool = WarmPool(("numpy",), later=("never_done_importing",))
+        server = pool.server_pids["frameworks"]
+        pool.close()
+        try:
+            os.kill(server, 0)
+            print("alive")
+        except ProcessLookupError:
+            print("gone")
+    """)
+    env = {**os.environ, "PYTHONPATH": f"{ROOT}{os.pathsep}{tmp_path}"}
+    proc = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True,
+                          text=True, timeout=300)
+    assert proc.returncode == 0 and proc.stdout.strip() == "gone", proc.stderr[-2000:]
