@@ -230,6 +230,21 @@ def test_the_text_summary_shows_the_first_sentence_and_fits_the_width():
     assert long_name in text.split("Details")[1]
 
 
+def test_the_text_report_says_a_problem_several_checks_share_once():
+    missing = "diagnostics.py defines no 'relative_error'"
+    checks = tuple(_check(f"diagnostics.relative_error.{p}", "error", 0, 5000, missing,
+                          "Keep the name.") for p in ("formula", "special_cases", "numpy_only")
+                   ) + (_check("diagnostics.relative_error.shape_dtype", "error", 0, 5000,
+                               "relative_error(a, b) raised TypeError"),)
+    text = render(Report("s", 0, (TaskResult("diagnostics", checks),), 0.1), "text")
+    summary, details = text.split("Details")
+    assert summary.count(missing) == 1 and f"! {missing} (3 checks)\n" in summary
+    assert "! shape_dtype: relative_error(a, b) raised TypeError" in summary
+    assert details.count(missing) == 1 and details.count("hint: Keep the name.") == 1
+    assert "diagnostics.relative_error.{formula, special_cases, numpy_only} (error)" in details
+    assert "diagnostics.relative_error.shape_dtype (error)" in details
+
+
 def test_every_format_adds_up_to_the_printed_total_as_floats(reference_report):
     """SPEC: a reader summing the JSON, a Gradescope page or a JUnit file gets the total.
 

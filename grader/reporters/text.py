@@ -3,7 +3,9 @@
 Per task, one line per function with its points; under it, one line per
 check that did not pass (its first sentence), and one line saying how many
 properties wait for correct basic values. A module that does not import is
-said once, not once per check. Then the details of every problem: the whole
+said once, not once per check, and so is a problem that several checks of one
+function share word for word (a function that is missing, an ``input()`` left in
+it): one line naming those checks. Then the details of every problem: the whole
 message, the evidence, the hint, what the function printed. Then the score,
 and how many points wait for submission (the quiz in the student release).
 Rendered with rich (colour on a terminal, plain text elsewhere).
@@ -82,6 +84,16 @@ def _not_attempted(why: str) -> str:
     return f"not attempted: {why}"
 
 
+def _shared_problems(checks) -> dict[tuple, list]:
+    """(status, message, hint) -> the checks that share it, for problems that two or more
+    checks of one function share word for word."""
+    groups: dict[tuple, list] = {}
+    for c in checks:
+        if c.status in ("failed", "error", "timeout") and not waiting(c):
+            groups.setdefault((c.status, c.message, c.hint), []).append(c)
+    return {key: same for key, same in groups.items() if len(same) > 1}
+
+
 def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(1, width - 1)] + "…"
 
@@ -126,6 +138,7 @@ def print_report(report, console, verbose: bool = False) -> None:
             if statuses <= {"passed", "not_attempted", "skipped"} and not verbose:
                 continue
             waits = [c for c in checks if waiting(c)]
+            shared = _shared_problems(checks)
             for c in checks:
                 if c.status == "passed":
                     if verbose and c.message:
@@ -134,11 +147,22 @@ def print_report(report, console, verbose: bool = False) -> None:
                     continue
                 if waiting(c) or c.status in ("not_attempted", "skipped"):
                     continue
+                same = shared.get((c.status, c.message, c.hint), [c])
+                if same[0] is not c:  # said with the first check that shares it
+                    continue
                 m, s = _MARK[c.status]
-                detail = Text(f"      {m} {c.prop}: ", style=s)
-                detail.append(_clip(_headline(c.message or c.status), width - len(detail)))
+                if len(same) == 1:
+                    detail = Text(f"      {m} {c.prop}: ", style=s)
+                    detail.append(_clip(_headline(c.message or c.status), width - len(detail)))
+                    details.append((c.id, c))
+                else:  # the words first: the list of checks is in the details
+                    count = f" ({len(same)} checks)"
+                    detail = Text(f"      {m} ", style=s)
+                    detail.append(_clip(_headline(c.message), width - len(detail) - len(count))
+                                  + count)
+                    props = ", ".join(x.prop for x in same)
+                    details.append((f"{task.name}.{function}.{{{props}}}", c))
                 console.print(detail, overflow="ellipsis", no_wrap=True)
-                details.append((c.id, c))
             if waits:
                 n = len(waits)
                 console.print(Text(f"      … {n} more check{'s' if n > 1 else ''} earn "
