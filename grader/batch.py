@@ -577,9 +577,11 @@ def _settings(options, extra, assignment: str, roster_file: str | None) -> dict:
     from grader.cache import fingerprint
     from grader.runner import versions
 
+    # the limits decide grades too: a rerun with a longer --timeout regrades everyone
     return {"grader": fingerprint(extra.files), "seed": options.seed,
             "tasks": list(options.tasks), "versions": versions(), "assignment": assignment,
-            "roster": roster_file or ""}
+            "roster": roster_file or "", "timeout": options.limits.call_timeout_s,
+            "memory_mb": options.limits.memory_mb}
 
 
 def _run_batch(args: argparse.Namespace) -> int:
@@ -811,8 +813,8 @@ def _run_merge(args: argparse.Namespace) -> int:
         data = json.loads(meta.read_text(encoding="utf-8"))
         if settings is not None and {k: v for k, v in data.items() if k not in own} != \
                 {k: v for k, v in settings.items() if k not in own}:
-            raise UsageError(f"{shard} was graded with other settings (seed, tasks, grader "
-                             "or roster) than the first shard")
+            raise UsageError(f"{shard} was graded with other settings (seed, tasks, grader, "
+                             "roster, --timeout or --memory-mb) than the first shard")
         settings = data
         metas.append((shard, data))
     klass = _whole_class(metas)

@@ -220,6 +220,10 @@ def test_an_interrupted_batch_resumes_to_the_same_gradebook(tmp_path):
     assert "6 unchanged since the last run" in again.stderr
     forced = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz", "--force")
     assert "0 unchanged since the last run" in forced.stderr
+    # limits decide grades (a call that timed out may pass with more time): all regraded
+    longer = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz",
+                     "--timeout", "40")
+    assert "0 unchanged since the last run" in longer.stderr
 
 
 def test_a_second_batch_into_the_same_output_folder_is_refused(tmp_path):
