@@ -8,6 +8,7 @@ two folders deeper (a zip's ``hw3/`` or ``my_submission/hw3/``), or a
 """
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,14 +97,32 @@ def found(folder: Path, given: str) -> Submission | None:
         return None
     most = max(count for _, count in places)
     rivals = [place for place, count in places if count == most and place != root]
-    notes = ()
+    notes: tuple[str, ...] = ()
     if rivals:
         def shown(place: Path) -> str:
             return (place.relative_to(folder).as_posix() or ".") + "/"
 
         notes = (f"the modules are in more than one folder: graded {shown(root)}, not "
                  f"{', '.join(shown(p) for p in rivals)} (keep one copy in a submission)",)
-    return Submission(given=given, root=root.resolve(), notes=notes)
+    return Submission(given=given, root=root.resolve(), notes=notes + _links_out(root))
+
+
+def _links_out(root: Path) -> tuple[str, ...]:
+    """A note for each module that is a link to a file outside the submission: a batch or
+    Gradescope grades the submission's own files only (the link then finds nothing)."""
+    inside = os.path.realpath(root)
+    notes = []
+    for name in MODULE_FILES:
+        path = root / name
+        if path.is_symlink() and not os.path.realpath(path).startswith(inside + os.sep):
+            try:
+                target = os.readlink(path)
+            except OSError:
+                target = "?"
+            notes.append(f"{name} is a link to {target}, outside the submission: a batch or "
+                         f"Gradescope grades only the submission's own files, so copy the "
+                         f"file itself in")
+    return tuple(notes)
 
 
 def _suggest(base: Path) -> str:

@@ -1,6 +1,8 @@
 """Grading as a whole, in-process: full marks, zeros, module problems, determinism."""
 from __future__ import annotations
 
+import sys
+
 import pytest
 
 from conftest import REFERENCE, STUBS, grade, lost, make_submission
@@ -109,6 +111,21 @@ def test_two_copies_of_the_modules_are_graded_once_and_the_report_says_which(tmp
     make_submission(tmp_path / "sub")  # the submission's own folder: nothing deeper counts
     assert found(tmp_path / "sub", "sub").notes == ()
     assert found(tmp_path / "sub" / "hw" / "old", "old").notes == ()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="symbolic links need privileges")
+def test_a_module_linked_from_outside_the_submission_is_named(tmp_path):
+    from grader.submission import found
+
+    make_submission(tmp_path / "alice")
+    mallory = make_submission(tmp_path / "mallory")
+    (mallory / "quiz.py").unlink()
+    (mallory / "quiz.py").symlink_to("../alice/quiz.py")
+    (mallory / "helper.py").symlink_to("initializers.py")  # inside: nothing to say
+    assert found(mallory, "mallory").notes == (
+        "quiz.py is a link to ../alice/quiz.py, outside the submission: a batch or Gradescope "
+        "grades only the submission's own files, so copy the file itself in",)
+    assert found(tmp_path / "alice", "alice").notes == ()
 
 
 def test_grading_is_deterministic_for_a_seed_and_the_examples_change_with_it():
