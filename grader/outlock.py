@@ -8,7 +8,8 @@ The lock is an advisory ``flock`` on ``OUT/.batch.lock``: the kernel drops it wh
 the holder's process ends, however it ends, so no stale lock survives a crash or a
 ``kill -9``. A child the holder forks (a server, a grader) closes its copy of the
 descriptor at once, so a child that outlives a killed batch does not keep the lock.
-Where ``flock`` does not exist (Windows), there is no lock.
+Where ``flock`` does not exist (Windows) or the file system refuses it, there is
+no lock.
 """
 from __future__ import annotations
 
@@ -47,6 +48,9 @@ def hold(folder: Path) -> int | None:
             holder = ""
         os.close(fd)
         raise Busy(holder) from None
+    except OSError:  # a file system without locks (some network mounts): no lock, as on Windows
+        os.close(fd)
+        return None
     with open(path, "w", encoding="utf-8") as fh:  # a second descriptor: ours stays read-only
         fh.write(f"{os.getpid()}\n")
     owner = os.getpid()
