@@ -24,6 +24,7 @@ from typing import Callable
 from grader import sandbox, wire
 
 __all__ = [
+    "called_wrongly",
     "StudentProblem",
     "StudentNotImplemented",
     "StudentRaised",
@@ -82,30 +83,24 @@ def _habit_hint(raised: "Raised") -> str:
     return ""
 
 
-def _signature_hint(raised: "Raised") -> str:
-    """What to do when a SPEC function was called with arguments its parameters do not take
-    (renamed, added or dropped ones): Python's own TypeError names the function."""
+def called_wrongly(raised: "Raised") -> str:
+    """The SPEC function that could not be called with the arguments given (its parameters
+    renamed, added or dropped), from Python's own TypeError, which names it; "" otherwise."""
     from grader.contract import POINTS
 
     bound = re.match(r"(\w+)\(\) (got an unexpected keyword argument|missing \d+ required|"
                      r"takes \d+ positional|takes from \d+ to \d+ positional|"
                      r"got multiple values)", raised.message)
-    if not (raised.is_a("TypeError") and bound
-            and any(bound.group(1) in functions for functions in POINTS.values())):
-        return ""
-    name = bound.group(1)
+    if raised.is_a("TypeError") and bound and any(
+            bound.group(1) in functions for functions in POINTS.values()):
+        return bound.group(1)
+    return ""
+
+
+def _signature_hint(raised: "Raised") -> str:
+    name = called_wrongly(raised)
     return (f"{name}'s parameters must stay as the stub has them (names, order and defaults; "
-            f"CONTRACT.md lists them), and every call of it must match them.")
-
-
-def _import_hint(task: str, origin: str) -> str:
-    """How to see why ``task``'s module does not import: where its source came from."""
-    if not origin:
-        return f"Run `python -c \"import {task}\"` in your submission folder to see the error."
-    lines = ("its line 1 is the line after %%writefile" if "%%writefile" in origin
-             else "its line numbers are the cell's")
-    return (f"{task}.py is the code of {origin}; fix that cell ({lines}). The grader imports "
-            f"it as a file: plain Python only, no %magics or !commands.")
+            f"CONTRACT.md lists them), and every call of it must match them.") if name else ""
 
 
 class StudentRaised(StudentProblem):

@@ -192,3 +192,19 @@ def test_a_gradient_several_mistakes_give_names_none_of_them(tmp_path):
     assert values.mistake == ""
     assert {r.mistake for r in c.values() if r.mistake} == {
         "the path through the batch mean missing"}
+
+
+def test_a_renamed_parameter_is_an_error_with_the_signature_hint_not_a_wrong_refusal(tmp_path):
+    c = _checks(tmp_path, "initializers", (
+        "_he = he_normal\n"
+        "def he_normal(shape, a=0.0, fan_mode='fan_in', nonlinearity='leaky_relu', "
+        "layout='torch', rng=None):\n"
+        "    return _he(shape, a, fan_mode, nonlinearity, layout, rng)\n"),
+        functions=("he_normal",))
+    check = c["initializers.he_normal.invalid_input"]
+    assert check.status == "error"
+    assert check.message.startswith("he_normal((8, 4), mode='fan_avg') raised TypeError: "
+                                    "he_normal() got an unexpected keyword argument 'mode'")
+    assert check.hint == ("he_normal's parameters must stay as the stub has them (names, "
+                          "order and defaults; CONTRACT.md lists them), and every call of it "
+                          "must match them.")

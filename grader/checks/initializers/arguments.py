@@ -5,6 +5,7 @@ import numpy as np
 from hypothesis import strategies as st
 
 from grader.check import describe
+from grader.student import StudentRaised, called_wrongly
 
 __all__ = ["expect_value_error", "bad_shapes", "bad_shape", "shape_strategy"]
 
@@ -21,6 +22,8 @@ def expect_value_error(student, args: tuple, kw: dict, why: str, name: str) -> s
     call = f"{name}({shown})"
     if result.raised is None:
         return f"{call} returned {describe(result.value)} instead of raising ValueError ({why})"
+    if called_wrongly(result.raised):  # not a refusal: it cannot be called as SPEC says
+        raise StudentRaised(result.raised, call)
     if not result.raised.is_a("ValueError"):
         return f"{call} raised {result.raised.type} instead of ValueError ({why})"
     return None
