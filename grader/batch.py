@@ -155,12 +155,15 @@ def _shard(items: list, spec: str | None) -> list:
 
 def _roster(path: str | None) -> dict[str, dict]:
     """Submission name -> its Canvas columns, from the ``--roster`` CSV: a ``submission``
-    column and any of Canvas' (their case, spaces and underscores aside). A roster that
-    cannot be read, lacks those columns or names a submission twice is refused: a
-    canvas.csv without IDs would import nothing."""
+    column and any of Canvas' (their case, spaces and underscores aside), separated by
+    commas, semicolons (a spreadsheet's CSV where the comma is the decimal mark) or tabs,
+    in UTF-8 or UTF-16 (a spreadsheet's "Unicode text"). A roster that cannot be read,
+    lacks those columns or names a submission twice is refused: a canvas.csv without IDs
+    would import nothing."""
     if not path:
         return {}
     import csv
+    import io
 
     from grader.classbook import CANVAS_COLUMNS
     from grader.cli import UsageError
@@ -170,10 +173,14 @@ def _roster(path: str | None) -> dict[str, dict]:
 
     wanted = {plain(c): c for c in ("submission", *CANVAS_COLUMNS)}
     try:
-        with open(path, newline="", encoding="utf-8-sig") as fh:
-            reader = csv.DictReader(fh)
-            columns = {f: wanted[plain(f)] for f in reader.fieldnames or () if plain(f) in wanted}
-            rows = list(reader)
+        with open(path, "rb") as fh:
+            data = fh.read()
+        text = data.decode("utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig")
+        header = text.splitlines()[0] if text else ""
+        delimiter = max(",;\t", key=header.count) if header else ","
+        reader = csv.DictReader(io.StringIO(text, newline=""), delimiter=delimiter)
+        columns = {f: wanted[plain(f)] for f in reader.fieldnames or () if plain(f) in wanted}
+        rows = list(reader)
     except (OSError, UnicodeDecodeError, csv.Error) as exc:
         raise UsageError(f"cannot read --roster {path}: {exc}") from None
     if "submission" not in columns.values() or len(columns) < 2:

@@ -287,6 +287,15 @@ def test_a_roster_gives_canvas_its_ids_and_says_who_is_missing(tmp_path):
     assert by_id["101"][:4] == ["Smith, Ann", "101", "u101", "A"]
     assert by_id["102"][0] == "'=cmd()"  # no formula for a spreadsheet
     assert [r[:4] for r in rows[2:] if r[0] == "s2"] == [["s2", "", "", ""]]
+    # the same roster from a spreadsheet that separates with semicolons, saved as UTF-16
+    roster.write_text('submission;student;ID;sis_user_id;Section\n'
+                      's0;"Smith, Ann";101;u101;A\ns1;=cmd();102;u102;B\n'
+                      'ghost;Gus Host;109;u109;B\n', encoding="utf-16")
+    again = tmp_path / "again"
+    proc = run_cli("batch", str(cls), "--output-dir", str(again), "--task", "quiz",
+                   "--roster", str(roster))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (again / "canvas.csv").read_text() == (out / "canvas.csv").read_text()
     for bad, says in (("name,id\nx,1\n", "needs a 'submission' column"),
                       ("submission\ns0\n", "needs a 'submission' column"),
                       ("submission,ID\ns0,1\ns0,2\n", "names the submission 's0' twice")):
