@@ -811,6 +811,10 @@ def _run_merge(args: argparse.Namespace) -> int:
     from grader.cli import UsageError
 
     out = Path(args.output_dir)
+    if any(Path(shard).resolve() == out.resolve() for shard in args.shards):
+        raise UsageError(f"--output-dir {args.output_dir} is one of the shards: merge into a "
+                         f"new folder (the shard's own record would be lost, and no later "
+                         f"merge could use it)")
     settings, metas = None, []
     own = ("versions", "shard", "class")  # what may differ from one shard to the next
     for shard in args.shards:

@@ -405,6 +405,8 @@ def test_batch_bad_input_exits_2(tmp_path):
     assert out.returncode == 2 and "cannot write" in out.stderr
     out = run_cli("merge", str(tmp_path), "--output-dir", str(tmp_path / "m"))
     assert out.returncode == 2 and "not the output of grader batch" in out.stderr
+    out = run_cli("merge", str(tmp_path / "m"), str(tmp_path), "--output-dir", str(tmp_path))
+    assert out.returncode == 2 and "is one of the shards: merge into a new folder" in out.stderr
 
 
 def test_a_student_graded_after_another_gets_the_report_of_a_check(tmp_path):
