@@ -103,6 +103,16 @@ def _signature_hint(raised: "Raised") -> str:
             f"CONTRACT.md lists them), and every call of it must match them.") if name else ""
 
 
+def _import_hint(task: str, origin: str) -> str:
+    """How to see why ``task``'s module does not import: where its source came from."""
+    if not origin:
+        return f"Run `python -c \"import {task}\"` in your submission folder to see the error."
+    lines = ("its line 1 is the line after %%writefile" if "%%writefile" in origin
+             else "its line numbers are the cell's")
+    return (f"{task}.py is the code of {origin}; fix that cell ({lines}). The grader imports "
+            f"it as a file: plain Python only, no %magics or !commands.")
+
+
 class StudentRaised(StudentProblem):
     status = "error"
 
