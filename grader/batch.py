@@ -31,6 +31,7 @@ single run's.
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
 import json
 import os
@@ -591,7 +592,49 @@ def _settings(options, extra, assignment: str, roster_file: str | None) -> dict:
             "memory_mb": options.limits.memory_mb}
 
 
+def _cannot_write(exc: OSError, out: Path) -> tuple[str, str] | None:
+    """What failed and how to fix it, when ``exc`` is a failure to write in ``out`` (a full
+    disk, a quota, a folder made read-only); None when ``exc`` is about something else (a
+    bug, which the caller reports as the grader's)."""
+    import errno
+
+    inside = [f for f in (exc.filename2, exc.filename)  # a copy's target is the second
+              if isinstance(f, str) and Path(f).resolve().is_relative_to(out.resolve())]
+    if not inside:
+        return None
+    where = inside[0]
+    fix = {errno.ENOSPC: "free some space", errno.EDQUOT: "free some space",
+           errno.EROFS: "make it writable", errno.EACCES: "make it writable",
+           errno.EPERM: "make it writable"}.get(exc.errno, "fix that")
+    return f"cannot write {where}: {exc.strerror}", f"{fix} (or choose another --output-dir)"
+
+
+def _kept(gradebook: Path) -> int:
+    """How many students ``gradebook`` holds (0 when there is none to read)."""
+    try:
+        with open(gradebook, encoding="utf-8", newline="") as fh:
+            return sum(1 for _ in csv.DictReader(fh))
+    except (OSError, csv.Error, UnicodeDecodeError):
+        return 0
+
+
 def _run_batch(args: argparse.Namespace) -> int:
+    from grader.cli import UsageError
+
+    try:
+        return _batch(args)
+    except OSError as exc:
+        out = Path(args.output_dir)
+        said = _cannot_write(exc, out)
+        if said is None:
+            raise
+        gradebook = out / "gradebook.csv"
+        raise UsageError(f"{said[0]}. {gradebook} holds the {_kept(gradebook)} student(s) "
+                         f"graded so far; {said[1]}, then run the same command again: it "
+                         f"resumes") from None
+
+
+def _batch(args: argparse.Namespace) -> int:
     from grader import integrity, leftovers, outlock
     from grader.classbook import Outcome
     from grader.cli import UsageError, extra_checks, run_options
@@ -842,19 +885,35 @@ def _run_merge(args: argparse.Namespace) -> int:
         raise UsageError(f"these shards hold no grade for {len(missing)} student(s) of the "
                          f"class ({_few(missing)}): run their shard again (it resumes) and "
                          f"merge then")
+    settings = {**settings, "shard": None, **({"class": klass} if klass is not None else {})}
+    # a student whose folder left the class since an earlier run is no longer in it
+    outcomes = [merged[n] for n in sorted(merged) if klass is None or n in klass]
+    try:
+        _write_merge(out, loaded, outcomes, settings)
+    except OSError as exc:
+        said = _cannot_write(exc, out)
+        if said is None:
+            raise
+        raise UsageError(f"{said[0]}; {said[1]}, then merge again (the shards are "
+                         f"unchanged)") from None
+    print(f"grader: merged {len(outcomes)} students into {out}", file=sys.stderr)
+    return EXIT_OK
+
+
+def _write_merge(out: Path, loaded: list, outcomes: list, settings: dict) -> None:
+    """Merged ``out``: each student's files copied from their shard, then the class's."""
     out.mkdir(parents=True, exist_ok=True)
-    for shard, outcomes in loaded:
-        for name in outcomes:
-            if klass is not None and name not in klass:
+    graded = {o.student for o in outcomes}
+    for shard, shard_outcomes in loaded:
+        for name in shard_outcomes:
+            if name not in graded:
                 continue
             src = Path(shard) / "students" / name
             dst = out / "students" / name
             if src.resolve() != dst.resolve():
-                shutil.copytree(src, dst, dirs_exist_ok=True)
-    settings = {**settings, "shard": None, **({"class": klass} if klass is not None else {})}
+                dst.mkdir(parents=True, exist_ok=True)
+                for f in sorted(src.iterdir()):  # not a killed write's temporary file
+                    if f.is_file() and not f.name.startswith("."):
+                        shutil.copy2(f, dst / f.name)
     write_text(out / "batch.json", json.dumps(settings, indent=2) + "\n")
-    # a student whose folder left the class since an earlier run is no longer in it
-    outcomes = [merged[n] for n in sorted(merged) if klass is None or n in klass]
     write_class_files(out, outcomes, settings)
-    print(f"grader: merged {len(outcomes)} students into {out}", file=sys.stderr)
-    return EXIT_OK

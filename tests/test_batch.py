@@ -269,6 +269,38 @@ def test_the_output_folder_may_be_in_the_class_folder(tmp_path):
     assert "is inside the submission of s1" in inside.stderr
 
 
+def test_an_output_folder_that_cannot_be_written_stops_with_what_is_kept(tmp_path):
+    """A full disk or a folder in the way midway: exit 2 and what the gradebook keeps, not
+    an internal error; no temporary file is left; the same command then resumes. A merge
+    into such a folder says so and leaves the shards as they were."""
+    cls = _quiz_class(tmp_path)
+    out = tmp_path / "out"
+    (out / "students").mkdir(parents=True)
+    (out / "students" / "s3").write_text("in the way")
+    proc = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz", "--jobs", "1")
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert (f"grader: cannot write {out / 'students' / 's3'}: File exists. "
+            f"{out / 'gradebook.csv'} holds the 3 student(s) graded so far; fix that (or "
+            f"choose another --output-dir), then run the same command again: it resumes\n"
+            ) in proc.stderr
+    assert "internal error" not in proc.stderr and "Traceback" not in proc.stderr
+    assert set(_rows(out / "gradebook.csv")) == {"s0", "s1", "s2"}
+    assert [p.name for p in out.rglob(".*")] == [".batch.lock"]
+    (out / "students" / "s3").unlink()
+    again = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz")
+    assert again.returncode == 0 and "3 unchanged since the last run" in again.stderr
+    assert set(_rows(out / "gradebook.csv")) == {f"s{i}" for i in range(6)}
+    before = sorted((p, p.read_bytes()) for p in out.rglob("*") if p.is_file())
+    merged = tmp_path / "merged"
+    merged.mkdir()
+    (merged / "students").write_text("in the way")
+    proc = run_cli("merge", str(out), "--output-dir", str(merged))
+    assert proc.returncode == 2
+    assert f"grader: cannot write {merged / 'students'}" in proc.stderr
+    assert "then merge again (the shards are unchanged)" in proc.stderr
+    assert sorted((p, p.read_bytes()) for p in out.rglob("*") if p.is_file()) == before
+
+
 def test_a_roster_gives_canvas_its_ids_and_says_who_is_missing(tmp_path):
     cls = _quiz_class(tmp_path)
     roster = tmp_path / "roster.csv"

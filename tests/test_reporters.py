@@ -277,3 +277,27 @@ def test_every_format_adds_up_to_the_printed_total_as_floats(reference_report):
         assert sum(cases) == own["score"]
         total += own["score"]
     assert total == report.score
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary_one(tmp_path, monkeypatch):
+    import errno
+    import os
+
+    from grader.atomic import write_text
+
+    target = tmp_path / "report.json"
+    write_text(target, "old\n")
+
+    def full(*args):  # what the rename meets when the disk filled up meanwhile
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", full)
+    with pytest.raises(OSError) as caught:
+        write_text(target, "new\n")
+    assert caught.value.errno == errno.ENOSPC and caught.value.filename == str(target)
+    monkeypatch.undo()
+    assert target.read_text() == "old\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
+    with pytest.raises(UnicodeEncodeError):  # a failure that is not the disk's
+        write_text(target, "\udc80")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["report.json"]
