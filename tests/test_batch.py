@@ -226,6 +226,42 @@ def test_an_interrupted_batch_resumes_to_the_same_gradebook(tmp_path):
     assert "0 unchanged since the last run" in longer.stderr
 
 
+def test_ctrl_c_stops_the_batch_with_a_consistent_gradebook(tmp_path):
+    """Ctrl-C midway (a SIGINT to the process group, as a terminal sends it): exit 130, the
+    gradebook holds exactly the students whose reports were written, nothing is left in
+    the temporary folder, and the same command resumes from there."""
+    cls = _quiz_class(tmp_path)
+    make_submission(cls / "s6", overrides={"quiz": "while True:\n    pass\n"})  # graded last
+    out, temp = tmp_path / "out", tmp_path / "temp"
+    temp.mkdir()
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(temp)}
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "batch", str(cls), "--output-dir",
+                             str(out), "--task", "quiz", "--jobs", "1"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+                            start_new_session=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    deadline = time.monotonic() + 300
+    while len(list(out.glob("students/*/outcome.json"))) < 6 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)  # s6's worker is importing its endless module
+    os.killpg(proc.pid, signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    assert proc.returncode == 130, err[-2000:]
+    assert f"interrupted; 6 of 7 students are in {out / 'gradebook.csv'}; run the same " \
+           "command again to finish" in err
+    assert set(_rows(out / "gradebook.csv")) == {f"s{i}" for i in range(6)}
+    assert {p.parent.name for p in out.glob("students/*/outcome.json")} == \
+        {f"s{i}" for i in range(6)}
+    assert [p.name for p in out.rglob(".*")] == [".batch.lock"]
+    assert list(temp.iterdir()) == []
+    shutil.rmtree(cls / "s6")
+    make_submission(cls / "s6")
+    resumed = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz")
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "7 students, 6 unchanged since the last run, 1 to grade" in resumed.stderr
+    assert _rows(out / "gradebook.csv")["s6"]["status"] == "graded"
+
+
 def test_a_second_batch_into_the_same_output_folder_is_refused(tmp_path):
     cls = _quiz_class(tmp_path)
     out = tmp_path / "out"
