@@ -80,9 +80,9 @@ def _monitor(spec: dict, fd: int, closing: list[int]) -> None:
         signal.signal(signal.SIGCHLD, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         os.setsid()
-        sandbox.die_with_parent()
         if spec.get("uid") is not None:
             sandbox.drop_privileges(int(spec["uid"]), int(spec["gid"]))
+        sandbox.die_with_parent()  # after the change of user, which clears it
         namespaces = spec["isolation"] == "namespaces"
         if namespaces:
             sandbox.enter_namespaces(spec["scratch"], tuple(spec.get("hide", ())),

@@ -15,8 +15,10 @@ and then, before any student code runs, enters its own sandbox:
 * its own **session and process group**, a scratch working directory and
   ``TMPDIR``, and a clean environment;
 * **limits**: address space (``--memory-mb`` above what the warm server had
-  already mapped), CPU time, file size, no core dumps; a wall-clock timeout
-  is enforced by the grader;
+  already mapped), CPU time, file size, no core dumps, and, for a user of its
+  own (its user namespace, or the uid below), a number of processes and
+  threads (a fork bomb stops there); a wall-clock timeout is enforced by the
+  grader;
 * when the grader runs as root (the Gradescope bundle), an **unprivileged
   identity**: a uid of its own per worker, in the group of
   ``GRADER_WORKER_USER``, so that no worker can signal or write to another
@@ -43,7 +45,8 @@ except ImportError:  # Windows: the grader's wall-clock timeout still applies
 
 __all__ = ["Limits", "Isolation", "requested_mode", "enter_namespaces", "inside_namespace",
            "drop_privileges", "worker_identity", "WORKER_UIDS", "set_limits", "die_with_parent",
-           "become_subreaper", "kill_children", "worker_env", "CAN_FORK"]
+           "become_subreaper", "kill_children", "worker_env", "CAN_FORK", "task_limit",
+           "limit_tasks"]
 
 #: warm, forked workers (Linux only: fork-safety elsewhere is not ours to promise)
 CAN_FORK = sys.platform.startswith("linux")
@@ -79,7 +82,7 @@ _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 2, 4, 8
 _MS_MOVE, _MS_BIND, _MS_REC, _MS_PRIVATE = 8192, 4096, 16384, 1 << 18
 _AT_FDCWD, _AT_RECURSIVE, _MOUNT_ATTR_RDONLY = -100, 0x8000, 1
 _SYS_MOUNT_SETATTR = 442  # the same number on every architecture (a syscall after 424)
-_PR_SET_PDEATHSIG, _PR_SET_CHILD_SUBREAPER = 1, 36
+_PR_SET_PDEATHSIG, _PR_SET_DUMPABLE, _PR_SET_CHILD_SUBREAPER = 1, 4, 36
 
 
 class _MountAttr(ctypes.Structure):
@@ -239,10 +242,19 @@ def worker_identity(user: str, n: int) -> tuple[int, int]:
 
 
 def drop_privileges(uid: int, gid: int) -> None:
-    """Become ``uid`` in group ``gid``, without supplementary groups."""
+    """Become ``uid`` in group ``gid``, without supplementary groups.
+
+    The change of user clears what the kernel ties to the old one: the signal
+    on the parent's death (set it again after this call), and the right to
+    write this process's own ``/proc/self`` files, which entering a user
+    namespace needs (given back here: no other process runs as ``uid``, and
+    no core is dumped).
+    """
     os.setgroups([])
     os.setgid(gid)
     os.setuid(uid)
+    if sys.platform.startswith("linux"):
+        _libc().prctl(_PR_SET_DUMPABLE, 1, 0, 0, 0)
 
 
 def _mapped_bytes() -> int:
@@ -274,6 +286,29 @@ def set_limits(memory_mb: int, cpu_s: int, file_mb: int) -> None:
     setlimit(resource.RLIMIT_CORE, 0)
     if hasattr(signal, "SIGXFSZ"):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+
+
+def task_limit() -> int:
+    """How many processes and threads a worker may have at once, itself included: room for
+    the thread pools TensorFlow and torch size by the cores, and a fork bomb's end."""
+    return 256 + 4 * (os.cpu_count() or 1)
+
+
+def limit_tasks(count: int) -> None:
+    """At most ``count`` processes and threads of this user at once (``RLIMIT_NPROC``):
+    a ``fork()`` or a thread beyond fails with ``BlockingIOError`` instead of filling
+    the machine that grades the classmates. Only for a user that is the worker's own
+    (its own user namespace, or a uid of its own): the limit counts every task of the
+    user, and the kernel lets a privileged process pass it."""
+    if resource is None or not hasattr(resource, "RLIMIT_NPROC"):
+        return
+    try:
+        soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
+        if hard != resource.RLIM_INFINITY:
+            count = min(count, hard)
+        resource.setrlimit(resource.RLIMIT_NPROC, (count, count))
+    except (ValueError, OSError):
+        pass
 
 
 def worker_env(scratch: str) -> dict[str, str]:

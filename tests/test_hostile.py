@@ -12,8 +12,12 @@ from __future__ import annotations
 import csv
 import json
 import os
+import re
+import shutil
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 
@@ -293,3 +297,39 @@ def test_without_the_sandbox_processes_are_still_reaped_and_the_report_says_so(t
     assert _sleepers(MARKER) == []
     assert any("sandbox is off" in n for n in reports["infinite_loop"].get("notes", []))
     assert set(_lost(reports["infinite_loop"])) == {"diagnose"}
+
+
+FORK_BOMB = ("def relative_error(a, b):\n    import os\n    import time\n    made = 0\n"
+             "    try:\n        while made < 1000:\n            if os.fork() == 0:\n"
+             "                time.sleep(60)\n                os._exit(0)\n"
+             "            made += 1\n    except BlockingIOError:\n"
+             "        raise RuntimeError(f'forks refused after {made}') from None\n"
+             "    raise RuntimeError(f'all {made} forks made')\n")
+
+
+def test_a_fork_bomb_stops_at_the_task_limit_of_a_user_of_its_own(tmp_path):
+    """A worker whose user is its own (its user namespace; as root, a uid of its own in
+    ``GRADER_WORKER_USER``'s group) may have ``sandbox.task_limit()`` processes and
+    threads: a fork bomb stops there, costing its function only, instead of filling the
+    machine that grades the classmates."""
+    from grader import sandbox
+
+    folder = tempfile.mkdtemp(prefix="grader-test-bomb-")  # one a worker's uid can read
+    try:
+        os.chmod(folder, 0o755)
+        submission = make_submission(Path(folder) / "s",
+                                     overrides={"diagnostics": FORK_BOMB})
+        env = {"GRADER_WORKER_USER": "nobody"} if os.geteuid() == 0 else {}
+        proc = run_cli("check", str(submission), "--task", "diagnostics", "--format", "json",
+                       "--no-cache", env=env)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(proc.stdout)
+    if any("process limits only" in note for note in report.get("notes", [])):
+        pytest.skip("no user namespace here, and no uid of the workers' own")
+    lost = _lost(report)
+    assert set(lost) == {"relative_error"}, lost
+    made = [re.search(r"forks refused after (\d+)", c["message"]) for c in lost["relative_error"]]
+    assert all(made), [c["message"][:200] for c in lost["relative_error"]]
+    assert 0 < max(int(m.group(1)) for m in made) < sandbox.task_limit()
