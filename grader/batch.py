@@ -458,7 +458,7 @@ class _Display:
                                 MofNCompleteColumn(),
                                 TextColumn("{task.fields[rate]} students/min"),
                                 TextColumn("ETA"), TimeRemainingColumn(),
-                                TextColumn("{task.description}"),
+                                TextColumn("{task.description}", markup=False),
                                 console=Console(stderr=True), transient=False)
             self.task = self.bar.add_task("", total=total, rate="–")
             self.bar.start()
@@ -468,13 +468,16 @@ class _Display:
         self.done += 1
         score = (f"{outcome.report['score']:g}/{outcome.report['max_score']:g}"
                  if outcome.report else "–")
-        line = (f"[{self.done}/{self.total}] {outcome.student}: {outcome.status} {score} "
+        # a name as it is ("hw3 [final]" is no markup), on one line (a newline shown as \n)
+        name = outcome.student if outcome.student.isprintable() else \
+            repr(outcome.student)[1:-1]
+        line = (f"[{self.done}/{self.total}] {name}: {outcome.status} {score} "
                 f"({outcome.duration_s:.1f} s)")
         if self.bar is not None:
             minutes = max(1e-9, (time.monotonic() - self.t0) / 60)
-            self.bar.update(self.task, advance=1, description=outcome.student,
+            self.bar.update(self.task, advance=1, description=name,
                             rate=f"{self.done / minutes:.1f}")
-            self.bar.console.print(line, highlight=False)
+            self.bar.console.print(line, highlight=False, markup=False)
         else:
             print(line, file=sys.stderr, flush=True)
 

@@ -262,6 +262,39 @@ def test_ctrl_c_stops_the_batch_with_a_consistent_gradebook(tmp_path):
     assert _rows(out / "gradebook.csv")["s6"]["status"] == "graded"
 
 
+def test_the_progress_on_a_terminal_shows_each_name_as_it_is(tmp_path):
+    """On a terminal (the progress bar), a name with brackets is not taken for markup
+    ('hw3 [final]' showed as 'hw3 ') and a newline in a name does not break the line."""
+    import pty
+
+    cls = tmp_path / "class"
+    names = ("hw3 [final]", "[bold]Bob", "new\nline")
+    for name in names:
+        make_submission(cls / name)
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "200"}
+    main, terminal = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "grader", "batch", str(cls), "--output-dir",
+                             str(out), "--task", "quiz"], cwd=ROOT, env=env,
+                            stdout=subprocess.DEVNULL, stderr=terminal)
+    os.close(terminal)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the terminal's other end is closed
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(main)
+    assert proc.wait(timeout=300) == 0, shown.decode(errors="replace")[-2000:]
+    text = shown.decode(errors="replace")
+    for name in ("hw3 [final]", "[bold]Bob", "new\\nline"):
+        assert f"] {name}: graded" in text, text[-2000:]
+    assert set(_rows(out / "gradebook.csv")) == set(names)
+
+
 def test_a_second_batch_into_the_same_output_folder_is_refused(tmp_path):
     cls = _quiz_class(tmp_path)
     out = tmp_path / "out"
