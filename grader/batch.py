@@ -239,22 +239,39 @@ def write_class_files(out: Path, outcomes: list, settings: dict) -> None:
 
 
 def _store(out: Path, outcome, formats: tuple[str, ...]) -> None:
-    """One student's files, written atomically, outcome.json last."""
+    """One student's files, written atomically, outcome.json last: the ``--format``s asked
+    for, and those an earlier run wrote (rewritten, so that none tells an older grade)."""
     from grader.reporters import FILES, render
     from grader.results import report_from_dict
 
     folder = out / "students" / outcome.student
+    others = [f for f in FILES if f not in ("json", "text")
+              and (f in formats or (folder / FILES[f]).exists())]
     if outcome.report is not None:
         report = report_from_dict(outcome.report)
         write_text(folder / "report.json", json.dumps(outcome.report, indent=2) + "\n")
         write_text(folder / "report.txt", render(report, "text"))
-        for fmt in formats:
-            if fmt not in ("json", "text"):
-                write_text(folder / FILES[fmt], render(report, fmt))
+        for fmt in others:
+            write_text(folder / FILES[fmt], render(report, fmt))
     else:
-        (folder / "report.json").unlink(missing_ok=True)
+        for fmt in ("json", *others):
+            (folder / FILES[fmt]).unlink(missing_ok=True)
         write_text(folder / "report.txt", f"{outcome.student}: {outcome.status}\n{outcome.message}\n")
     write_text(folder / "outcome.json", json.dumps(outcome.to_dict(), indent=2) + "\n")
+
+
+def _add_formats(out: Path, outcome, formats: tuple[str, ...]) -> None:
+    """The ``--format``s asked for that an unchanged student's folder lacks (an earlier run
+    was asked for others), rendered from the report it keeps."""
+    from grader.reporters import FILES, render
+    from grader.results import report_from_dict
+
+    folder = out / "students" / outcome.student
+    missing = [f for f in formats if not (folder / FILES[f]).exists()]
+    if outcome.report is not None and missing:
+        report = report_from_dict(outcome.report)
+        for fmt in missing:
+            write_text(folder / FILES[fmt], render(report, fmt))
 
 
 # -- the graders ------------------------------------------------------------------------------
@@ -726,6 +743,7 @@ def _batch(args: argparse.Namespace) -> int:
         if old is not None and old.key == key and not args.force and old.status not in (
                 "internal_error", "timeout"):
             outcomes[name] = old
+            _add_formats(out, old, formats)
         else:
             todo.append((name, path, key))
     print(f"grader: {len(everyone)} students, {len(everyone) - len(todo)} unchanged since the "

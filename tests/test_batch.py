@@ -295,6 +295,28 @@ def test_the_progress_on_a_terminal_shows_each_name_as_it_is(tmp_path):
     assert set(_rows(out / "gradebook.csv")) == set(names)
 
 
+def test_a_rerun_writes_the_formats_it_is_asked_for_and_no_stale_one(tmp_path):
+    """A rerun with a new --format writes it for the unchanged students too (it wrote
+    nothing for them); a student regraded keeps no report of an older grade in a format
+    this run was not asked for."""
+    cls = _quiz_class(tmp_path)
+    out = tmp_path / "out"
+    assert run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz").returncode == 0
+    assert not list(out.glob("students/*/report.md"))
+    again = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz", "--format",
+                    "markdown")
+    assert again.returncode == 0 and "6 unchanged since the last run" in again.stderr
+    assert {p.parent.name for p in out.glob("students/*/report.md")} == {f"s{i}" for i in range(6)}
+    before = (out / "students" / "s0" / "report.md").read_text()
+    assert "15 / 15" in before
+    make_submission(cls / "s0", overrides={"quiz": "ANSWERS = dict(ANSWERS)\nANSWERS['q1'] = 'a'\n"})
+    third = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz")
+    assert third.returncode == 0 and "5 unchanged since the last run" in third.stderr
+    assert _rows(out / "gradebook.csv")["s0"]["score"] == "13"
+    after = (out / "students" / "s0" / "report.md").read_text()
+    assert "13 / 15" in after and "15 / 15" not in after
+
+
 def test_a_second_batch_into_the_same_output_folder_is_refused(tmp_path):
     cls = _quiz_class(tmp_path)
     out = tmp_path / "out"
