@@ -870,8 +870,6 @@ def _whole_class(metas: list[tuple[str, dict]]) -> list[str] | None:
 
 
 def _run_merge(args: argparse.Namespace) -> int:
-    import shutil
-
     from grader.cli import UsageError
 
     out = Path(args.output_dir)
