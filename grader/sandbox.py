@@ -266,22 +266,29 @@ def _mapped_bytes() -> int:
 
 
 def set_limits(memory_mb: int, cpu_s: int, file_mb: int) -> None:
-    """Address space ``memory_mb`` above what is mapped now; CPU, file size, no cores."""
+    """Address space ``memory_mb`` above what is mapped now; CPU, file size, no cores.
+
+    Each is a hard limit too, which no code of this process or its children can
+    raise again (an unprivileged process cannot; a soft limit alone it could lift
+    with ``resource.setrlimit``); the CPU's hard limit is a second later, so that
+    SIGXCPU comes before SIGKILL.
+    """
     if resource is None:
         return
 
-    def setlimit(which, value):
+    def setlimit(which, value, grace=0):
         try:
-            soft, hard = resource.getrlimit(which)
+            _, hard = resource.getrlimit(which)
+            top = value + grace
             if hard != resource.RLIM_INFINITY:
-                value = min(value, hard)
-            resource.setrlimit(which, (value, hard))
+                value, top = min(value, hard), min(top, hard)
+            resource.setrlimit(which, (value, top))
         except (ValueError, OSError):
             pass
     if memory_mb > 0 and hasattr(resource, "RLIMIT_AS"):
         setlimit(resource.RLIMIT_AS, _mapped_bytes() + memory_mb * 1024 * 1024)
     if cpu_s > 0:
-        setlimit(resource.RLIMIT_CPU, cpu_s)
+        setlimit(resource.RLIMIT_CPU, cpu_s, grace=1)
     setlimit(resource.RLIMIT_FSIZE, file_mb * 1024 * 1024)
     setlimit(resource.RLIMIT_CORE, 0)
     if hasattr(signal, "SIGXFSZ"):

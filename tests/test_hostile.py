@@ -333,3 +333,30 @@ def test_a_fork_bomb_stops_at_the_task_limit_of_a_user_of_its_own(tmp_path):
     made = [re.search(r"forks refused after (\d+)", c["message"]) for c in lost["relative_error"]]
     assert all(made), [c["message"][:200] for c in lost["relative_error"]]
     assert 0 < max(int(m.group(1)) for m in made) < sandbox.task_limit()
+
+
+LIFTS_ITS_LIMITS = ("def relative_error(a, b):\n    import resource\n    lifted = []\n"
+                    "    for name in ('RLIMIT_AS', 'RLIMIT_CPU', 'RLIMIT_FSIZE', 'RLIMIT_NPROC'):\n"
+                    "        which = getattr(resource, name)\n"
+                    "        try:\n"
+                    "            resource.setrlimit(which, (resource.RLIM_INFINITY,) * 2)\n"
+                    "        except (ValueError, OSError):\n            continue\n"
+                    "        lifted.append(name)\n"
+                    "    raise RuntimeError(f'limits lifted: {lifted}')\n")
+
+
+def test_student_code_cannot_lift_its_limits(tmp_path):
+    """Memory, CPU, file size and tasks are hard limits too: a worker's code cannot raise
+    them again with ``resource.setrlimit`` (a soft limit alone it could, and then
+    allocate past ``--memory-mb``)."""
+    submission = make_submission(tmp_path / "s", overrides={"diagnostics": LIFTS_ITS_LIMITS})
+    proc = run_cli("check", str(submission), "--task", "diagnostics", "--function",
+                   "relative_error", "--format", "json", "--no-cache")
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    report = json.loads(proc.stdout)
+    if any("process limits only" in note for note in report.get("notes", [])) \
+            and os.geteuid() == 0:
+        pytest.skip("root without a sandbox may raise any limit")
+    own = _lost(report)["relative_error"]
+    assert own and all("limits lifted: []" in c["message"] for c in own), \
+        [c["message"][:200] for c in own]
