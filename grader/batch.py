@@ -238,21 +238,27 @@ def write_class_files(out: Path, outcomes: list, settings: dict) -> None:
                                                 settings))
 
 
+def _write_reports(folder: Path, report: dict, formats) -> None:
+    """``report`` (a JSON report) in each of ``formats`` in ``folder``, written atomically."""
+    from grader.reporters import FILES, render
+    from grader.results import report_from_dict
+
+    frozen = report_from_dict(report)
+    for fmt in formats:
+        write_text(folder / FILES[fmt], json.dumps(report, indent=2) + "\n" if fmt == "json"
+                   else render(frozen, fmt))
+
+
 def _store(out: Path, outcome, formats: tuple[str, ...]) -> None:
     """One student's files, written atomically, outcome.json last: the ``--format``s asked
     for, and those an earlier run wrote (rewritten, so that none tells an older grade)."""
-    from grader.reporters import FILES, render
-    from grader.results import report_from_dict
+    from grader.reporters import FILES
 
     folder = out / "students" / outcome.student
     others = [f for f in FILES if f not in ("json", "text")
               and (f in formats or (folder / FILES[f]).exists())]
     if outcome.report is not None:
-        report = report_from_dict(outcome.report)
-        write_text(folder / "report.json", json.dumps(outcome.report, indent=2) + "\n")
-        write_text(folder / "report.txt", render(report, "text"))
-        for fmt in others:
-            write_text(folder / FILES[fmt], render(report, fmt))
+        _write_reports(folder, outcome.report, ("json", "text", *others))
     else:
         for fmt in ("json", *others):
             (folder / FILES[fmt]).unlink(missing_ok=True)
@@ -263,15 +269,12 @@ def _store(out: Path, outcome, formats: tuple[str, ...]) -> None:
 def _add_formats(out: Path, outcome, formats: tuple[str, ...]) -> None:
     """The ``--format``s asked for that an unchanged student's folder lacks (an earlier run
     was asked for others), rendered from the report it keeps."""
-    from grader.reporters import FILES, render
-    from grader.results import report_from_dict
+    from grader.reporters import FILES
 
     folder = out / "students" / outcome.student
     missing = [f for f in formats if not (folder / FILES[f]).exists()]
     if outcome.report is not None and missing:
-        report = report_from_dict(outcome.report)
-        for fmt in missing:
-            write_text(folder / FILES[fmt], render(report, fmt))
+        _write_reports(folder, outcome.report, missing)
 
 
 # -- the graders ------------------------------------------------------------------------------

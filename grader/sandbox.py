@@ -45,8 +45,7 @@ except ImportError:  # Windows: the grader's wall-clock timeout still applies
 
 __all__ = ["Limits", "Isolation", "requested_mode", "enter_namespaces", "inside_namespace",
            "drop_privileges", "worker_identity", "WORKER_UIDS", "set_limits", "die_with_parent",
-           "become_subreaper", "kill_children", "worker_env", "CAN_FORK", "task_limit",
-           "limit_tasks"]
+           "become_subreaper", "kill_children", "worker_env", "CAN_FORK", "task_limit"]
 
 #: warm, forked workers (Linux only: fork-safety elsewhere is not ours to promise)
 CAN_FORK = sys.platform.startswith("linux")
@@ -265,8 +264,12 @@ def _mapped_bytes() -> int:
         return 0
 
 
-def set_limits(memory_mb: int, cpu_s: int, file_mb: int) -> None:
-    """Address space ``memory_mb`` above what is mapped now; CPU, file size, no cores.
+def set_limits(memory_mb: int, cpu_s: int, file_mb: int, tasks: int = 0) -> None:
+    """Address space ``memory_mb`` above what is mapped now; CPU, file size, no cores;
+    with ``tasks``, at most that many processes and threads of this user at once
+    (``RLIMIT_NPROC``: a fork or a thread beyond fails with ``BlockingIOError``), for a
+    user that is the worker's own alone (its user namespace, or a uid of its own): the
+    limit counts every task of the user, and the kernel lets root pass it.
 
     Each is a hard limit too, which no code of this process or its children can
     raise again (an unprivileged process cannot; a soft limit alone it could lift
@@ -291,6 +294,8 @@ def set_limits(memory_mb: int, cpu_s: int, file_mb: int) -> None:
         setlimit(resource.RLIMIT_CPU, cpu_s, grace=1)
     setlimit(resource.RLIMIT_FSIZE, file_mb * 1024 * 1024)
     setlimit(resource.RLIMIT_CORE, 0)
+    if tasks > 0 and hasattr(resource, "RLIMIT_NPROC"):
+        setlimit(resource.RLIMIT_NPROC, tasks)
     if hasattr(signal, "SIGXFSZ"):
         signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
 
@@ -299,23 +304,6 @@ def task_limit() -> int:
     """How many processes and threads a worker may have at once, itself included: room for
     the thread pools TensorFlow and torch size by the cores, and a fork bomb's end."""
     return 256 + 4 * (os.cpu_count() or 1)
-
-
-def limit_tasks(count: int) -> None:
-    """At most ``count`` processes and threads of this user at once (``RLIMIT_NPROC``):
-    a ``fork()`` or a thread beyond fails with ``BlockingIOError`` instead of filling
-    the machine that grades the classmates. Only for a user that is the worker's own
-    (its own user namespace, or a uid of its own): the limit counts every task of the
-    user, and the kernel lets a privileged process pass it."""
-    if resource is None or not hasattr(resource, "RLIMIT_NPROC"):
-        return
-    try:
-        soft, hard = resource.getrlimit(resource.RLIMIT_NPROC)
-        if hard != resource.RLIM_INFINITY:
-            count = min(count, hard)
-        resource.setrlimit(resource.RLIMIT_NPROC, (count, count))
-    except (ValueError, OSError):
-        pass
 
 
 def worker_env(scratch: str) -> dict[str, str]:

@@ -385,9 +385,9 @@ def serve(spec: dict, proto_in_fd: int, proto_out_fd: int) -> int:
     os.environ.clear()
     os.environ.update(sandbox.worker_env(scratch))
     proto_in, proto_out, capture = _streams(proto_in_fd, proto_out_fd, scratch)
-    sandbox.set_limits(spec["memory_mb"], spec["cpu_s"], spec["file_mb"])
-    if spec.get("isolation") == "namespaces" or spec.get("uid") is not None:
-        sandbox.limit_tasks(sandbox.task_limit())  # a user of its own: its tasks alone
+    own_user = spec.get("isolation") == "namespaces" or spec.get("uid") is not None
+    sandbox.set_limits(spec["memory_mb"], spec["cpu_s"], spec["file_mb"],
+                       tasks=sandbox.task_limit() if own_user else 0)
     sys.dont_write_bytecode = True
 
     def send(message: dict) -> None:
