@@ -27,7 +27,9 @@ class Profile:
     runs (numpy always; torch and TensorFlow where the models need them);
     ``helpers_need`` is what the task's helpers (the oracles standing in for the
     module's other SPEC functions) need, imported only by the workers of
-    functions that can reach them (``grader.reach``); ``memory_factor`` multiplies ``--memory-mb`` (TensorFlow reserves
+    functions that can reach them (``grader.reach``), ``plain_helpers`` the
+    helpers that need NumPy alone (reaching only these needs nothing more);
+    ``memory_factor`` multiplies ``--memory-mb`` (TensorFlow reserves
     address space it never touches); ``start_timeout_s`` bounds the import of
     the student's module in a warm worker (scaled by ``--timeout``): the
     reference's modules import in under 0.06 s there (forking and entering the
@@ -39,6 +41,7 @@ class Profile:
 
     preload: tuple[str, ...] = ("numpy",)
     helpers_need: tuple[str, ...] = ()
+    plain_helpers: tuple[str, ...] = ()
     memory_factor: float = 1.0
     start_timeout_s: float = 10.0
     priority: int = 0

@@ -1,7 +1,8 @@
 """Which of its module's other SPEC functions a student's function can reach.
 
 While one function is graded, the module's other SPEC functions are the
-grader's oracles (``grader.worker.substitute_helpers``), and those need torch.
+grader's oracles (``grader.worker.substitute_helpers``), and most of those
+need torch (a battery names those that do not: ``Profile.plain_helpers``).
 A worker whose function cannot reach them needs NumPy alone, and is forked
 from a much smaller server (``grader.workers``), which is what makes a
 worker per function cheap. The answer is read from the source, never by

@@ -141,7 +141,8 @@ def worker_needs(submission, battery, function: str) -> tuple[str, ...]:
             source = read_source(submission.module_path(battery.task))
         except OSError:
             source = ""
-        if reaches_helpers(source, target, frozenset(POINTS[battery.task]) - {target}):
+        heavy = frozenset(POINTS[battery.task]) - {target} - set(battery.profile.plain_helpers)
+        if reaches_helpers(source, target, heavy):
             needs += tuple(battery.profile.helpers_need)
     return tuple(dict.fromkeys(needs))
 

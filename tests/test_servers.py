@@ -1,7 +1,9 @@
 """Where a worker comes from, and what a grading process remembers for the next one.
 
 * ``grader.reach``: a function that cannot reach its module's other SPEC
-  functions (whose stand-ins need torch) is forked from the NumPy-only server;
+  functions whose stand-ins need torch is forked from the NumPy-only server
+  (the stand-ins of ``compute_fans`` and ``calculate_gain`` need none: they are
+  torch's rules written out, held equal to torch's functions here);
   one that reaches them only through a name built at run time still gets the
   right stand-in, whose import of torch is the grader's, not the student's.
 * ``grader.memory``: expected values are handed out as copies, draws leave the
@@ -56,6 +58,54 @@ def test_the_reference_reaches_helpers_exactly_where_it_calls_them():
         for function in POINTS[task]:
             calls = reaches_helpers(source, function, frozenset(POINTS[task]) - {function})
             assert calls is (task == "initializers" and function in RANDOM), function
+
+
+def test_a_function_reaching_only_plain_helpers_is_forked_from_the_numpy_server(tmp_path):
+    """The reference's random initializers call compute_fans and calculate_gain only: their
+    workers need NumPy alone; one that calls variance_scaling (torch's sampler) needs torch."""
+    from grader.checks.initializers import BATTERY
+    from grader.checks.initializers.design import RANDOM
+    from grader.submission import locate
+    from grader.workers import TIERS, server_for, worker_needs
+
+    servers = {name for name, _ in TIERS}
+    reference = locate(str(REFERENCE))
+    for function in RANDOM:
+        assert server_for(worker_needs(reference, BATTERY, function), servers) == "numpy"
+    calls_sampler = make_submission(tmp_path / "sampler", overrides={"initializers": """
+        def he_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu",
+                      layout="torch", rng=None):
+            return variance_scaling(shape, 2.0, mode, "untruncated_normal", layout, rng)
+    """})
+    needs = worker_needs(locate(str(calls_sampler)), BATTERY, "he_normal")
+    assert server_for(needs, servers) == "torch"
+
+
+@pytest.mark.parametrize("layout", ["torch", "keras"])
+def test_the_plain_oracles_are_torchs_rules(layout):
+    """compute_fans and calculate_gain, written out without torch, equal torch.nn.init's on
+    shapes of every rank from 0 to 5 (zeros included) and on every nonlinearity."""
+    import itertools
+
+    import torch
+
+    from grader.oracles import initializers as oracle
+
+    for rank in range(6):
+        for dims in itertools.product((0, 1, 3, 7), repeat=rank):
+            if layout == "torch" and rank < 2:
+                with pytest.raises(ValueError):
+                    oracle.compute_fans(dims, layout)
+                continue
+            torch_shape, _ = oracle._torch_view(dims, layout)
+            expected = torch.nn.init._calculate_fan_in_and_fan_out(
+                torch.empty(torch_shape, device="meta"))
+            got = oracle.compute_fans(dims, layout)
+            assert got == expected and all(type(f) is int for f in got), (dims, got)
+    for name in oracle.NONLINEARITIES:
+        for param in (None, 0, 0.2, -3, 1e-8, 7.5, 10**6):
+            expected = float(torch.nn.init.calculate_gain(name, param))
+            assert oracle.calculate_gain(name, param) == expected, (name, param)
 
 
 def test_frameworks_a_stand_in_imports_are_not_the_students():

@@ -1,13 +1,21 @@
 """Oracles of initializers.py: ``torch.nn.init`` behind SPEC's argument rules.
 
-* ``compute_fans``: ``torch.nn.init._calculate_fan_in_and_fan_out`` on a
-  meta tensor (no memory) of the torch-layout shape; a Keras-layout shape
-  ``(*kernel, in, out)`` is read as the torch shape ``(out, in, *kernel)``,
-  and Keras' own rules give 0-D shapes fans ``(1, 1)`` and 1-D shapes
-  ``(n,)`` fans ``(n, n)``.
-* ``calculate_gain``: ``torch.nn.init.calculate_gain``, with SPEC's stricter
-  validation of the name and of ``param`` (finite real, not bool, for every
-  nonlinearity).
+* ``compute_fans``: the rule of ``torch.nn.init._calculate_fan_in_and_fan_out``
+  on the torch-layout shape (``fan_in = in * receptive field``, ``fan_out =
+  out * receptive field``, the receptive field the product of the dimensions
+  after the first two); a Keras-layout shape ``(*kernel, in, out)`` is read
+  as the torch shape ``(out, in, *kernel)``, and Keras' own rules give 0-D
+  shapes fans ``(1, 1)`` and 1-D shapes ``(n,)`` fans ``(n, n)``.
+* ``calculate_gain``: the table of ``torch.nn.init.calculate_gain``, with
+  SPEC's stricter validation of the name and of ``param`` (finite real, not
+  bool, for every nonlinearity).
+
+  These two are torch's rules written out, without importing torch (the
+  tests hold them equal to torch's own functions on every nonlinearity and
+  on shapes of every rank): while a student's random function is graded
+  they stand in for the module's own (``grader.worker.substitute_helpers``),
+  and a worker whose function reaches no other oracle is then forked from
+  the NumPy-only server, about half the cost of one forked from torch's.
 * the random functions: ``torch.nn.init`` (``xavier_*_``, ``kaiming_*_``,
   ``trunc_normal_``) drawing from a ``torch.Generator`` seeded from ``rng``,
   on the torch-layout view of the shape, returned as float64 NumPy arrays in
@@ -79,12 +87,9 @@ def _torch_view(dims: tuple[int, ...], layout: str) -> tuple[tuple[int, ...], tu
 def compute_fans(shape, layout="torch"):
     dims = _dims(shape)
     layout = _layout(layout)
-    import torch
-
     torch_shape, _ = _torch_view(dims, layout)
-    fan_in, fan_out = torch.nn.init._calculate_fan_in_and_fan_out(
-        torch.empty(torch_shape, device="meta"))
-    return int(fan_in), int(fan_out)
+    receptive_field = math.prod(torch_shape[2:])
+    return torch_shape[1] * receptive_field, torch_shape[0] * receptive_field
 
 
 def calculate_gain(nonlinearity, param=None):
@@ -92,10 +97,16 @@ def calculate_gain(nonlinearity, param=None):
         raise ValueError(f"unsupported nonlinearity {nonlinearity!r}")
     if param is not None and not _finite_real(param):
         raise ValueError(f"param must be a finite real number, got {param!r}")
-    import torch
-
-    return float(torch.nn.init.calculate_gain(
-        nonlinearity, None if param is None else float(param)))
+    if nonlinearity == "tanh":
+        return 5.0 / 3
+    if nonlinearity == "relu":
+        return math.sqrt(2.0)
+    if nonlinearity == "leaky_relu":
+        slope = 0.01 if param is None else float(param)
+        return math.sqrt(2.0 / (1 + slope**2))
+    if nonlinearity == "selu":
+        return 3.0 / 4
+    return 1.0  # the linear and convolution layers, sigmoid
 
 
 def _generator(rng):

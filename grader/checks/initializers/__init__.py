@@ -43,6 +43,6 @@ BATTERY = Battery(
             *numpy_only_checks("initializers", SMOKE), *picture_checks()),
     gates=_GATES,
     smoke=SMOKE,
-    profile=Profile(helpers_need=("torch",)),
+    profile=Profile(helpers_need=("torch",), plain_helpers=("compute_fans", "calculate_gain")),
     helpers="grader.oracles.initializers",
 )
