@@ -1,7 +1,8 @@
 """``grader batch`` and ``grader merge``: a whole class, in parallel, resumable.
 
 Every subfolder, ``.zip`` or ``.ipynb`` of the class folder is one student,
-named by it. The batch imports numpy and torch once, starts the worker servers
+named by it; the loose ``.py`` files of Canvas' "Download Submissions" are one
+student per Canvas user (``grader.canvasfiles``). The batch imports numpy and torch once, starts the worker servers
 (``grader.workers``; one imports TensorFlow meanwhile), and forks ``--jobs``
 graders from the same process; each grader takes one student at a time and
 remembers, from one student to the next, what the seed alone decides
@@ -56,8 +57,9 @@ def add_parser(sub) -> None:
 
     batch = sub.add_parser(
         "batch", help="grade every submission of a class, in parallel",
-        description="Grade every subfolder, .zip or .ipynb of CLASS_DIR (one per student) "
-                    "into OUT: per-student reports, gradebook.csv, canvas.csv, items.csv and "
+        description="Grade every subfolder, .zip or .ipynb of CLASS_DIR (one per student; "
+                    "the loose .py files of Canvas' \"Download Submissions\" are grouped by "
+                    "student) into OUT: per-student reports, gradebook.csv, canvas.csv, items.csv and "
                     "class.html. Exit 0 when every student was graded, 1 when some could not "
                     "be (internal error, timeout), 2 on bad options, 3 on an internal error of "
                     "the batch itself, 130 when interrupted.")
@@ -120,6 +122,30 @@ def students(class_dir: Path, skip: tuple[Path, ...] = ()) -> list[tuple[str, Pa
         taken.add(name)
         out.append((name, p))
     return out
+
+
+def _canvas_groups(class_dir: Path, whole: list[tuple[str, Path]], out: Path) -> dict:
+    """Student name -> (their folder in ``OUT/.canvas``, their files) for the ``.py``
+    files of the class folder that Canvas' "Download Submissions" named
+    (``grader.canvasfiles``); a name a folder or file already has gets ``_files``."""
+    from grader import canvasfiles
+
+    loose = [p for p in class_dir.iterdir() if p.is_file() and not p.name.startswith((".", "_"))]
+    found = canvasfiles.groups(loose)
+    if not found:
+        return {}
+    taken = {name for name, _ in whole}
+    out_of = {}
+    for name, files in found.items():
+        name = f"{name}_files" if name in taken else name
+        out_of[name] = (out / ".canvas" / name, files)
+    named = sum(1 for p in loose if p.suffix.lower() == ".py" and canvasfiles.parse(p))
+    used = sum(len(f) for _, f in out_of.values())
+    older = f" (the {named - used} older upload(s) of a file left out)" if named > used else ""
+    print(f"grader: {named} file(s) named as Canvas' \"Download Submissions\" names them: "
+          f"{len(out_of)} student(s), each named <student>_<user id>, with the user id as "
+          f"canvas.csv's ID{older}", file=sys.stderr)
+    return out_of
 
 
 def _content_hash(path: Path) -> str:
@@ -198,6 +224,16 @@ def _roster(path: str | None) -> dict[str, dict]:
         if name in out:
             raise UsageError(f"--roster {path} names the submission {name!r} twice")
         out[name] = entry
+    return out
+
+
+def _with_canvas_ids(ids: dict[str, str], roster: dict[str, dict]) -> dict[str, dict]:
+    """``roster`` with the Canvas user id of each student Canvas' download named (``ids``)
+    as their ID, unless the roster gives one: it is what Canvas' import matches rows on."""
+    out = dict(roster)
+    for name, user_id in ids.items():
+        entry = roster.get(name, {})
+        out[name] = {**entry, "ID": entry.get("ID") or str(user_id)}
     return out
 
 
@@ -658,7 +694,7 @@ def _run_batch(args: argparse.Namespace) -> int:
 
 
 def _batch(args: argparse.Namespace) -> int:
-    from grader import integrity, leftovers, outlock
+    from grader import canvasfiles, integrity, leftovers, outlock
     from grader.classbook import Outcome
     from grader.cli import UsageError, extra_checks, run_options
     from grader.grading import load_batteries, open_workers
@@ -683,13 +719,17 @@ def _batch(args: argparse.Namespace) -> int:
         print(f"grader: {_few([p.name for p in others])}: the output of another batch, not "
               f"a submission", file=sys.stderr)
     whole = students(class_dir, skip=(out, *others))
+    canvas = _canvas_groups(class_dir, whole, out)
+    whole = sorted(whole + [(name, path) for name, (path, _) in canvas.items()])
     if not whole:
         loose = [p.name for p in class_dir.iterdir() if p.is_file() and p.suffix == ".py"]
         raise UsageError(f"{args.class_dir} holds no submission: each student is a subfolder, "
                          f"a .zip or a .ipynb of it" + (
                              f" (it holds {len(loose)} .py file(s) directly, such as "
                              f"{sorted(loose)[0]}: put each student's files in a folder of "
-                             f"their own)" if loose else ""))
+                             f"their own, or keep the names Canvas' \"Download Submissions\" "
+                             f"gives them, <student>_<user id>_<submission id>_<file>)"
+                             if loose else ""))
     doubled = [name for name, path in whole if path.is_file() and name == path.name]
     if doubled:
         print(f"grader: {_few(doubled)}: another submission has the same name, so the "
@@ -720,8 +760,12 @@ def _batch(args: argparse.Namespace) -> int:
                          ) from None
     except OSError as exc:
         raise UsageError(f"cannot write {args.output_dir}: {exc.strerror or exc}") from None
-    roster = _roster(args.roster)
-    if roster:  # what the instructor should know before importing canvas.csv
+    for name, path in everyone:
+        if name in canvas:
+            canvasfiles.copy_out(canvas[name][1], path)
+    canvas_ids = {name: files[0].user_id for name, (_, files) in canvas.items()}
+    roster = _with_canvas_ids(canvas_ids, _roster(args.roster))
+    if args.roster:  # what the instructor should know before importing canvas.csv
         names = {n for n, _ in whole}
         absent = sorted(set(roster) - names)
         unlisted = sorted(names - set(roster))
@@ -733,7 +777,8 @@ def _batch(args: argparse.Namespace) -> int:
                   f"({_few(unlisted)}): their canvas.csv rows have no ID", file=sys.stderr)
     settings = _settings(options, extra, args.assignment_name, args.roster)
     # what grader merge checks besides the settings: which share this is, of which class
-    run = {"shard": args.shard or None, "class": [n for n, _ in whole]}
+    run = {"shard": args.shard or None, "class": [n for n, _ in whole],
+           **({"canvas": canvas_ids} if canvas_ids else {})}
     write_text(out / "batch.json", json.dumps({k: v for k, v in settings.items()
                                            if k != "grader"} | {"grader": settings["grader"]}
                                           | run, indent=2) + "\n")
@@ -778,7 +823,8 @@ def _batch(args: argparse.Namespace) -> int:
         unpack = leftovers.folder("batch")
         pool = open_workers(batteries, extra, hide=(str(class_dir.resolve()),
                                                     str(out.resolve()), unpack, *_home(),
-                                                    *_elsewhere(whole, class_dir)))
+                                                    *_elsewhere([s for s in whole if s[0]
+                                                                 not in canvas], class_dir)))
         display = _Display(len(todo))
         # once the queue is empty, a grader sits idle while the others finish: its core
         # imports what class.html needs, instead of the batch's end doing it alone
@@ -894,7 +940,8 @@ def _run_merge(args: argparse.Namespace) -> int:
         settings = data
         metas.append((shard, data))
     klass = _whole_class(metas)
-    roster = _roster(settings.get("roster") or None)
+    roster = _with_canvas_ids(settings.get("canvas") or {},
+                              _roster(settings.get("roster") or None))
     merged: dict = {}
     loaded = [(shard, _load_outcomes(Path(shard), roster)) for shard in args.shards]
     for shard, outcomes in loaded:

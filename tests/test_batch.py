@@ -428,6 +428,66 @@ def test_a_roster_gives_canvas_its_ids_and_says_who_is_missing(tmp_path):
         assert proc.returncode == 2 and says in proc.stderr, proc.stderr[-1000:]
 
 
+def test_canvas_names_its_download_files_and_they_are_grouped_by_student():
+    from pathlib import Path
+
+    from grader.canvasfiles import groups, parse
+
+    found = parse(Path("smithbob_late_101_9001_quiz-2.py"))
+    assert (found.student, found.user_id, found.original, found.upload) == \
+        ("smithbob_101", "101", "quiz.py", 2)
+    assert parse(Path("smith_1234_quiz.py")) is None  # one number: not Canvas' name
+    assert parse(Path("notes.txt")) is None
+    files = [Path(n) for n in ("jonesann_202_9002_quiz.py", "jonesann_202_9002_quiz-1.py",
+                               "jonesann_202_9002_initializers.py", "leeamy_303_9003_quiz.py",
+                               "leeamy_404_9004_quiz.py", "leeamy_303_9003_report.pdf")]
+    grouped = {name: [(f.path.name, f.original) for f in fs] for name, fs in groups(files).items()}
+    assert grouped == {
+        "jonesann_202": [("jonesann_202_9002_initializers.py", "initializers.py"),
+                         ("jonesann_202_9002_quiz-1.py", "quiz.py")],  # the latest upload
+        "leeamy_303": [("leeamy_303_9003_quiz.py", "quiz.py")],
+        "leeamy_404": [("leeamy_404_9004_quiz.py", "quiz.py")]}  # one name, two students
+
+
+def test_a_canvas_download_is_graded_student_by_student_with_canvas_ids(tmp_path):
+    """The loose files of Canvas' "Download Submissions": each student's latest upload of
+    each file, graded as one submission, named <student>_<user id>, with the user id as
+    canvas.csv's ID; a folder beside them is a student as ever; shards merge alike."""
+    cls = tmp_path / "download"
+    cls.mkdir()
+    right = (ROOT / "reference" / "quiz.py").read_text()
+    (cls / "smithbob_101_9001_quiz.py").write_text(right)
+    (cls / "jonesann_late_202_9002_quiz.py").write_text((STUBS / "quiz.py").read_text())
+    (cls / "jonesann_late_202_9002_quiz-1.py").write_text(right)  # uploaded again, later
+    (cls / "leeamy_303_9003_quiz.py").write_text(right + "\nANSWERS = dict(ANSWERS)\n"
+                                                 "ANSWERS['q1'] = 'z'\n")
+    (cls / "leeamy_303_9003_notes.txt").write_text("not a module")
+    make_submission(cls / "carl")
+    out = tmp_path / "out"
+    proc = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert ("4 file(s) named as Canvas' \"Download Submissions\" names them: 3 student(s)"
+            in proc.stderr and "the 1 older upload(s) of a file left out" in proc.stderr)
+    rows = _rows(out / "gradebook.csv")
+    full = float(rows["carl"]["max_score"])
+    assert {n: float(r["score"]) for n, r in rows.items()} == {
+        "carl": full, "jonesann_202": full, "smithbob_101": full,
+        "leeamy_303": float(rows["leeamy_303"]["score"])}
+    assert 0 < float(rows["leeamy_303"]["score"]) < full
+    canvas = {r[0]: r[1] for r in csv.reader((out / "canvas.csv").read_text().splitlines())}
+    assert (canvas["jonesann_202"], canvas["leeamy_303"], canvas["carl"]) == ("202", "303", "")
+    again = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz")
+    assert "4 unchanged since the last run, 0 to grade" in again.stderr, again.stderr[-2000:]
+    for shard in ("1/2", "2/2"):
+        proc = run_cli("batch", str(cls), "--output-dir", str(tmp_path / shard[0]), "--task",
+                       "quiz", "--shard", shard)
+        assert proc.returncode == 0, proc.stderr[-2000:]
+    merged = tmp_path / "merged"
+    proc = run_cli("merge", str(tmp_path / "1"), str(tmp_path / "2"), "--output-dir", str(merged))
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert (merged / "canvas.csv").read_text() == (out / "canvas.csv").read_text()
+
+
 def test_shards_merge_into_one_run(tmp_path):
     cls = _quiz_class(tmp_path)
     whole, a, b, merged = (tmp_path / n for n in ("whole", "a", "b", "merged"))
