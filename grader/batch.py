@@ -124,28 +124,36 @@ def students(class_dir: Path, skip: tuple[Path, ...] = ()) -> list[tuple[str, Pa
     return out
 
 
-def _canvas_groups(class_dir: Path, whole: list[tuple[str, Path]], out: Path) -> dict:
-    """Student name -> (their folder in ``OUT/.canvas``, their files) for the ``.py``
-    files of the class folder that Canvas' "Download Submissions" named
-    (``grader.canvasfiles``); a name a folder or file already has gets ``_files``."""
+def _canvas(class_dir: Path, whole: list[tuple[str, Path]], out: Path):
+    """The class with Canvas' download grouped by student (``grader.canvasfiles``):
+    (every student's (name, path), name -> the loose ``.py`` files to copy to the path
+    ``OUT/.canvas/<name>``, name -> Canvas user id). A Canvas-named ``.zip`` or
+    ``.ipynb`` is named like the loose files; a name a folder has gets ``_files``."""
     from grader import canvasfiles
 
     loose = [p for p in class_dir.iterdir() if p.is_file() and not p.name.startswith((".", "_"))]
-    found = canvasfiles.groups(loose)
+    found, left = canvasfiles.groups(loose)
     if not found:
-        return {}
-    taken = {name for name, _ in whole}
-    out_of = {}
-    for name, files in found.items():
-        name = f"{name}_files" if name in taken else name
-        out_of[name] = (out / ".canvas" / name, files)
-    named = sum(1 for p in loose if p.suffix.lower() == ".py" and canvasfiles.parse(p))
-    used = sum(len(f) for _, f in out_of.values())
-    older = f" (the {named - used} older upload(s) of a file left out)" if named > used else ""
-    print(f"grader: {named} file(s) named as Canvas' \"Download Submissions\" names them: "
-          f"{len(out_of)} student(s), each named <student>_<user id>, with the user id as "
-          f"canvas.csv's ID{older}", file=sys.stderr)
-    return out_of
+        return whole, {}, {}
+    canvas_paths = {f.path for files in found.values() for f in files} | {f.path for f in left}
+    kept = [(name, path) for name, path in whole if path not in canvas_paths]
+    taken = {name for name, _ in kept}
+    copies, ids = {}, {}
+    for student, files in found.items():
+        name = f"{student}_files" if student in taken else student
+        ids[name] = files[0].user_id
+        if files[0].path.suffix.lower() == ".py":
+            copies[name] = files
+            kept.append((name, out / ".canvas" / name))
+        else:
+            kept.append((name, files[0].path))
+    used = sum(len(files) for files in found.values())
+    older = (f"; left out, as older uploads or beside loose modules: "
+             f"{_few([f.path.name for f in left], 3)}" if left else "")
+    print(f"grader: {used + len(left)} file(s) named as Canvas' \"Download Submissions\" "
+          f"names them: {len(found)} student(s), each named <student>_<user id>, with the "
+          f"user id as canvas.csv's ID{older}", file=sys.stderr)
+    return sorted(kept), copies, ids
 
 
 def _content_hash(path: Path) -> str:
@@ -719,8 +727,7 @@ def _batch(args: argparse.Namespace) -> int:
         print(f"grader: {_few([p.name for p in others])}: the output of another batch, not "
               f"a submission", file=sys.stderr)
     whole = students(class_dir, skip=(out, *others))
-    canvas = _canvas_groups(class_dir, whole, out)
-    whole = sorted(whole + [(name, path) for name, (path, _) in canvas.items()])
+    whole, copies, canvas_ids = _canvas(class_dir, whole, out)
     if not whole:
         loose = [p.name for p in class_dir.iterdir() if p.is_file() and p.suffix == ".py"]
         raise UsageError(f"{args.class_dir} holds no submission: each student is a subfolder, "
@@ -761,9 +768,8 @@ def _batch(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise UsageError(f"cannot write {args.output_dir}: {exc.strerror or exc}") from None
     for name, path in everyone:
-        if name in canvas:
-            canvasfiles.copy_out(canvas[name][1], path)
-    canvas_ids = {name: files[0].user_id for name, (_, files) in canvas.items()}
+        if name in copies:
+            canvasfiles.copy_out(copies[name], path)
     roster = _with_canvas_ids(canvas_ids, _roster(args.roster))
     if args.roster:  # what the instructor should know before importing canvas.csv
         names = {n for n, _ in whole}
@@ -824,7 +830,7 @@ def _batch(args: argparse.Namespace) -> int:
         pool = open_workers(batteries, extra, hide=(str(class_dir.resolve()),
                                                     str(out.resolve()), unpack, *_home(),
                                                     *_elsewhere([s for s in whole if s[0]
-                                                                 not in canvas], class_dir)))
+                                                                 not in copies], class_dir)))
         display = _Display(len(todo))
         # once the queue is empty, a grader sits idle while the others finish: its core
         # imports what class.html needs, instead of the batch's end doing it alone

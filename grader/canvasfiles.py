@@ -4,11 +4,12 @@ Canvas names each file of that download ``<student>_<user id>_<submission id>_<f
 (``<student>_late_<user id>_...`` for a late submission), where ``<student>`` is the
 student's name run together in lower case and ``<file>`` the name the student
 uploaded, with ``-1``, ``-2``, ... before its extension when the student had
-uploaded a file of that name before. :func:`groups` gathers the ``.py`` files so
-named by student, each under the name it was uploaded with (the highest number
-when a name comes more than once: the latest upload); :func:`copy_out` puts one
-student's files in a folder of their own, which is then graded like any other.
-A student is named ``<student>_<user id>``: two students of one name stay two, and
+uploaded a file of that name before. :func:`groups` gathers them by student: the
+``.py`` files, each under the name it was uploaded with (the highest number when a
+name comes more than once: the latest upload), or, for a student who uploaded no
+``.py`` file, their latest ``.zip`` or ``.ipynb`` (graded as any other);
+:func:`copy_out` puts one student's ``.py`` files in a folder of their own. A
+student is named ``<student>_<user id>``: two students of one name stay two, and
 the user id is the ``ID`` column Canvas' gradebook import matches rows on.
 """
 from __future__ import annotations
@@ -47,23 +48,37 @@ def parse(path: Path) -> CanvasFile | None:
     return CanvasFile(path, f"{match['who']}_{match['uid']}", match["uid"], original, upload)
 
 
-def groups(paths) -> dict[str, list[CanvasFile]]:
-    """Student name -> their files (the latest upload of each name), for the ``.py``
-    files of ``paths`` that Canvas named; other files are left out."""
+def groups(paths) -> tuple[dict[str, list[CanvasFile]], list[CanvasFile]]:
+    """(student name -> what is graded of theirs, the files left out) for the files of
+    ``paths`` that Canvas named: their ``.py`` files (the latest upload of each name), or
+    else their latest ``.zip`` or ``.ipynb`` alone. Other files are not Canvas' here."""
     latest: dict[tuple[str, str], CanvasFile] = {}
+    archives: dict[str, list[CanvasFile]] = {}
+    left: list[CanvasFile] = []
     for path in sorted(paths):
-        if path.suffix.lower() != ".py":
-            continue
-        found = parse(path)
+        suffix = path.suffix.lower()
+        found = parse(path) if suffix in (".py", ".zip", ".ipynb") else None
         if found is None:
             continue
+        if suffix != ".py":
+            archives.setdefault(found.student, []).append(found)
+            continue
         key = (found.student, found.original)
-        if key not in latest or found.upload > latest[key].upload:
-            latest[key] = found
+        if key in latest:
+            older, found = sorted((latest[key], found), key=lambda f: f.upload)
+            left.append(older)
+        latest[key] = found
     out: dict[str, list[CanvasFile]] = {}
     for (student, _), found in sorted(latest.items()):
         out.setdefault(student, []).append(found)
-    return out
+    for student, packed in sorted(archives.items()):
+        if student in out:  # the loose modules are what is graded
+            left += packed
+            continue
+        packed.sort(key=lambda f: (f.upload, f.path.name))
+        out[student] = [packed[-1]]
+        left += packed[:-1]
+    return out, sorted(left, key=lambda f: f.path.name)
 
 
 def copy_out(files: list[CanvasFile], folder: Path) -> None:

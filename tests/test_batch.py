@@ -440,13 +440,19 @@ def test_canvas_names_its_download_files_and_they_are_grouped_by_student():
     assert parse(Path("notes.txt")) is None
     files = [Path(n) for n in ("jonesann_202_9002_quiz.py", "jonesann_202_9002_quiz-1.py",
                                "jonesann_202_9002_initializers.py", "leeamy_303_9003_quiz.py",
-                               "leeamy_404_9004_quiz.py", "leeamy_303_9003_report.pdf")]
-    grouped = {name: [(f.path.name, f.original) for f in fs] for name, fs in groups(files).items()}
-    assert grouped == {
+                               "leeamy_404_9004_quiz.py", "leeamy_303_9003_report.pdf",
+                               "leeamy_303_9003_hw.zip", "kimjo_505_9005_hw.zip",
+                               "kimjo_505_9005_hw-1.zip", "parkli_606_9006_hw.ipynb")]
+    grouped, left = groups(files)
+    assert {name: [(f.path.name, f.original) for f in fs] for name, fs in grouped.items()} == {
         "jonesann_202": [("jonesann_202_9002_initializers.py", "initializers.py"),
                          ("jonesann_202_9002_quiz-1.py", "quiz.py")],  # the latest upload
-        "leeamy_303": [("leeamy_303_9003_quiz.py", "quiz.py")],
-        "leeamy_404": [("leeamy_404_9004_quiz.py", "quiz.py")]}  # one name, two students
+        "leeamy_303": [("leeamy_303_9003_quiz.py", "quiz.py")],  # its modules, not the zip
+        "leeamy_404": [("leeamy_404_9004_quiz.py", "quiz.py")],  # one name, two students
+        "kimjo_505": [("kimjo_505_9005_hw-1.zip", "hw.zip")],  # the latest zip
+        "parkli_606": [("parkli_606_9006_hw.ipynb", "hw.ipynb")]}
+    assert [f.path.name for f in left] == ["jonesann_202_9002_quiz.py", "kimjo_505_9005_hw.zip",
+                                           "leeamy_303_9003_hw.zip"]
 
 
 def test_a_canvas_download_is_graded_student_by_student_with_canvas_ids(tmp_path):
@@ -463,21 +469,25 @@ def test_a_canvas_download_is_graded_student_by_student_with_canvas_ids(tmp_path
                                                  "ANSWERS['q1'] = 'z'\n")
     (cls / "leeamy_303_9003_notes.txt").write_text("not a module")
     make_submission(cls / "carl")
+    with zipfile.ZipFile(cls / "kimjo_505_9005_hw3.zip", "w") as zf:  # a zip, as uploaded
+        zf.writestr("hw3/quiz.py", right)
     out = tmp_path / "out"
     proc = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz")
     assert proc.returncode == 0, proc.stderr[-2000:]
-    assert ("4 file(s) named as Canvas' \"Download Submissions\" names them: 3 student(s)"
-            in proc.stderr and "the 1 older upload(s) of a file left out" in proc.stderr)
+    assert ("5 file(s) named as Canvas' \"Download Submissions\" names them: 4 student(s)"
+            in proc.stderr and "left out, as older uploads or beside loose modules: "
+            "jonesann_late_202_9002_quiz.py" in proc.stderr), proc.stderr[-2000:]
     rows = _rows(out / "gradebook.csv")
     full = float(rows["carl"]["max_score"])
     assert {n: float(r["score"]) for n, r in rows.items()} == {
-        "carl": full, "jonesann_202": full, "smithbob_101": full,
+        "carl": full, "jonesann_202": full, "smithbob_101": full, "kimjo_505": full,
         "leeamy_303": float(rows["leeamy_303"]["score"])}
     assert 0 < float(rows["leeamy_303"]["score"]) < full
     canvas = {r[0]: r[1] for r in csv.reader((out / "canvas.csv").read_text().splitlines())}
-    assert (canvas["jonesann_202"], canvas["leeamy_303"], canvas["carl"]) == ("202", "303", "")
+    assert [canvas[n] for n in ("jonesann_202", "leeamy_303", "kimjo_505", "carl")] == \
+        ["202", "303", "505", ""]
     again = run_cli("batch", str(cls), "--output-dir", str(out), "--task", "quiz")
-    assert "4 unchanged since the last run, 0 to grade" in again.stderr, again.stderr[-2000:]
+    assert "5 unchanged since the last run, 0 to grade" in again.stderr, again.stderr[-2000:]
     for shard in ("1/2", "2/2"):
         proc = run_cli("batch", str(cls), "--output-dir", str(tmp_path / shard[0]), "--task",
                        "quiz", "--shard", shard)
