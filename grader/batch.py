@@ -1,16 +1,16 @@
 """``grader batch`` and ``grader merge``: a whole class, in parallel, resumable.
 
 Every subfolder, ``.zip`` or ``.ipynb`` of the class folder is one student,
-named by it; the loose ``.py`` files of Canvas' "Download Submissions" are one
-student per Canvas user (``grader.canvasfiles``). The batch imports numpy and torch once, starts the worker servers
-(``grader.workers``; one imports TensorFlow meanwhile), and forks ``--jobs``
-graders from the same process; each grader takes one student at a time and
-remembers, from one student to the next, what the seed alone decides
-(``grader.memory``). The last grader starts once the first has graded its
-first student, with that memory, while TensorFlow's import takes the core it
-would have used. Every student's code still runs in fresh worker processes of
-its own, in the sandbox: no two students share a process, a scratch directory
-or a writable file.
+named by it; the files of Canvas' "Download Submissions" are one student per
+Canvas user (``grader.canvasfiles``). The batch imports numpy and torch once,
+starts the worker servers (``grader.workers``; one imports TensorFlow
+meanwhile), and forks ``--jobs`` graders from the same process; each grader
+takes one student at a time and remembers, from one student to the next, what
+the seed alone decides (``grader.memory``). The last grader starts once the
+first has graded its first student, with that memory, while TensorFlow's
+import takes the core it would have used. Every student's code still runs in
+fresh worker processes of its own, in the sandbox: no two students share a
+process, a scratch directory or a writable file.
 
 Nothing is lost: each student's reports are written atomically as soon as
 that student is done, ``outcome.json`` last (it is what a rerun trusts), and
@@ -58,8 +58,8 @@ def add_parser(sub) -> None:
     batch = sub.add_parser(
         "batch", help="grade every submission of a class, in parallel",
         description="Grade every subfolder, .zip or .ipynb of CLASS_DIR (one per student; "
-                    "the loose .py files of Canvas' \"Download Submissions\" are grouped by "
-                    "student) into OUT: per-student reports, gradebook.csv, canvas.csv, items.csv and "
+                    "the files of Canvas' \"Download Submissions\" are grouped by student) "
+                    "into OUT: per-student reports, gradebook.csv, canvas.csv, items.csv and "
                     "class.html. Exit 0 when every student was graded, 1 when some could not "
                     "be (internal error, timeout), 2 on bad options, 3 on an internal error of "
                     "the batch itself, 130 when interrupted.")

@@ -21,7 +21,8 @@ from pathlib import Path
 
 __all__ = ["CanvasFile", "parse", "groups", "copy_out"]
 
-_NAME = re.compile(r"^(?P<who>[^_]+)_(?:late_)?(?P<uid>\d+)_\d+_(?P<file>.+)$", re.IGNORECASE)
+_NAME = re.compile(r"^(?P<who>[^_]+)_(?:late_)?(?P<uid>\d+)_\d+_(?P<file>.+)$",
+                   re.IGNORECASE)
 _AGAIN = re.compile(r"^(?P<stem>.+)-(?P<n>\d+)(?P<ext>\.[^.]+)$")
 
 
