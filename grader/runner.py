@@ -188,76 +188,104 @@ def _run_one(check: Check, student: StudentFunction, units: int, seed: int) -> C
     return _result(check, units, "passed", message or "", output=student.captured())
 
 
-def _run_group(submission: Submission, battery: Battery,
-               members: list[tuple[str, list[Check], list]], units: dict[str, int],
-               options: RunOptions, pool, memo: _ImportMemo,
-               progress: Callable[[CheckResult], None],
-               memory=None) -> dict[str, list[CheckResult]]:
-    """The checks of ``members`` (function, its checks, its strikes) in one worker.
+class _Session:
+    """One worker of a group of checks (``members``: function, its checks, its strikes),
+    with its gates and what its checks draw through it, kept open across the group's
+    parts: the checks that compare with TensorFlow run in a later part, in the same
+    worker, queued behind every group's other checks (see :func:`run`).
 
     A group is one function, or the functions whose checks all read one attribute
     of the module (the quiz's questions): nothing of the student's runs between
     their checks but reading it. ``strikes`` (timeouts and crashes of a function)
     are shared with the function's other group.
     """
-    results: dict[str, list[CheckResult]] = {f: [] for f, _, _ in members}
 
-    def done(function: str, res: CheckResult) -> None:
-        results[function].append(res)
-        progress(res)
+    def __init__(self, submission: Submission, battery: Battery, units: dict[str, int],
+                 options: RunOptions, pool, memo: _ImportMemo,
+                 progress: Callable[[CheckResult], None], memory=None) -> None:
+        self.submission, self.battery, self.units = submission, battery, units
+        self.options, self.pool, self.memo = options, pool, memo
+        self.progress, self.memory = progress, memory
+        self.worker = None
+        self.pending = 0  # the parts still to run or running; the last one closes it
+        self._lock = threading.Lock()
+        self.startup_problem: StudentProblem | None = None
+        self.shared: dict = {}  # what its gates and checks draw through it, for the next
+        self.gates: dict[str, _Gate] = {}
 
-    runnable = []
-    for function, checks, strikes in members:
-        for check in checks:
-            missing = [f for f in check.requires if not _available(f)]
-            if missing:
-                done(function, _result(
-                    check, units[check.id], "skipped",
-                    f"{' and '.join(missing)} is not installed, so this check cannot run",
-                    "Install the course environment (see the README)."))
-            else:
-                runnable.append((function, check, strikes))
-    if not runnable:
-        return results
-    task = battery.task
-    if not submission.has_module(task):
-        for function, check, _ in runnable:
-            done(function, _result(check, units[check.id], "error",
-                                   submission.missing_message(task),
-                                   submission.missing_hint(task)))
-        return results
-    limits = _limits(battery, options.limits)
-    worker = pool.worker(submission, battery, members[0][0], limits)
-    try:
-        try:
-            memo.start(worker)
-            startup_problem = None
-        except StudentProblem as problem:
-            startup_problem = problem
-        shared: dict = {}  # what its gate and checks draw through it, for the next check
-        gates: dict[str, _Gate] = {}
+    def run(self, members: list[tuple[str, list[Check], list]]
+            ) -> dict[str, list[CheckResult]]:
+        """The results of ``members``' checks, by function."""
+        results: dict[str, list[CheckResult]] = {f: [] for f, _, _ in members}
+        units = self.units
+
+        def done(function: str, res: CheckResult) -> None:
+            results[function].append(res)
+            self.progress(res)
+
+        runnable = []
+        for function, checks, strikes in members:
+            for check in checks:
+                missing = [f for f in check.requires if not _available(f)]
+                if missing:
+                    done(function, _result(
+                        check, units[check.id], "skipped",
+                        f"{' and '.join(missing)} is not installed, so this check cannot run",
+                        "Install the course environment (see the README)."))
+                else:
+                    runnable.append((function, check, strikes))
+        if not runnable:
+            return results
+        task = self.battery.task
+        if not self.submission.has_module(task):
+            for function, check, _ in runnable:
+                done(function, _result(check, units[check.id], "error",
+                                       self.submission.missing_message(task),
+                                       self.submission.missing_hint(task)))
+            return results
+        limits = _limits(self.battery, self.options.limits)
+        if self.worker is None:
+            self.worker = self.pool.worker(self.submission, self.battery, members[0][0],
+                                           limits)
+            try:
+                self.memo.start(self.worker)
+            except StudentProblem as problem:
+                self.startup_problem = problem
+        worker, seed = self.worker, self.options.seed
         for function, check, strikes in runnable:  # at the limit of the function's first check
-            if function not in gates:
-                gates[function] = _Gate(battery.gates.get(function), function, worker,
-                                        options.seed, _timeout(check, limits), strikes, shared)
+            if function not in self.gates:
+                self.gates[function] = _Gate(self.battery.gates.get(function), function,
+                                             worker, seed, _timeout(check, limits), strikes,
+                                             self.shared)
         for function, check, strikes in runnable:
             t0 = time.perf_counter()
-            gate = gates[function]
-            if startup_problem is not None:
-                res = _result(check, units[check.id], startup_problem.status,
-                              startup_problem.message, startup_problem.hint)
+            gate = self.gates[function]
+            if self.startup_problem is not None:
+                res = _result(check, units[check.id], self.startup_problem.status,
+                              self.startup_problem.message, self.startup_problem.hint)
             elif check.gated and gate.outcome() is not None:
                 res = _waiting(check, units[check.id], function, gate.outcome())
             else:
                 student = StudentFunction(function, worker,
                                           call_timeout_s=_timeout(check, limits),
-                                          _strikes=strikes, shared=shared,
-                                          framework=pool.framework, memory=memory)
-                res = _run_one(check, student, units[check.id], options.seed)
+                                          _strikes=strikes, shared=self.shared,
+                                          framework=self.pool.framework, memory=self.memory)
+                res = _run_one(check, student, units[check.id], seed)
             done(function, dataclasses.replace(res, duration_s=time.perf_counter() - t0))
-    finally:
-        worker.close()
-    return results
+        return results
+
+    def release(self) -> None:
+        """One part is done (or will never run): the last one closes the worker."""
+        with self._lock:
+            self.pending -= 1
+            last = self.pending == 0
+        if last:
+            self.close()
+
+    def close(self) -> None:
+        if self.worker is not None:
+            worker, self.worker = self.worker, None
+            worker.close()
 
 
 def _join(groups: list, battery: Battery, function: str, checks: list[Check],
@@ -304,31 +332,65 @@ def run(submission: Submission, batteries: tuple[Battery, ...], options: RunOpti
             for res in reused:
                 progress(res)
             continue
-        # the checks that compare with TensorFlow run last, in a worker of their own, when
-        # the server that imports it is ready; the rest of the function's checks go first
-        # (in one worker with them, the function's other checks would wait behind the
-        # whole NumPy grading, 0.6 s later on a cold check)
+        # the checks that compare with TensorFlow run last, when the server that imports it
+        # is ready; the rest of the function's checks go first (before them, the function's
+        # other checks would wait behind the whole NumPy grading, 0.6 s later on a cold
+        # check)
         strikes: list = []
         now = [c for c in checks if "tensorflow" not in c.requires]
         then = [c for c in checks if "tensorflow" in c.requires]
         for part, where in ((now, early), (then, late)):
             if part:
                 _join(where, battery, function, part, strikes)
-    todo = early + late
+    # a function's checks that compare with TensorFlow continue in the worker of its other
+    # checks (one worker per function, whatever the timing), queued behind every group's
+    # other checks: while TensorFlow's server imports, the rest of the grading goes on
+    sessions = [_Session(submission, b, units, options, pool, memo, progress, memory)
+                for b, _ in early]
+    owner = {(b.task, f): i for i, (b, members) in enumerate(early) for f, _, _ in members}
+    parts: list[tuple[Battery, list, _Session, int | None]] = []
+    for i, (b, members) in enumerate(early):
+        parts.append((b, members, sessions[i], None))
+    for b, members in late:
+        owners = {owner.get((b.task, f)) for f, _, _ in members}
+        first = owners.pop() if len(owners) == 1 else None
+        session = (sessions[first] if first is not None else
+                   _Session(submission, b, units, options, pool, memo, progress, memory))
+        parts.append((b, members, session, first))
+    for _, _, session, _ in parts:
+        session.pending += 1
 
-    def one(b, members):
-        return _run_group(submission, b, members, units, options, pool, memo, progress,
-                          memory)
+    def one(k: int, wait: Callable[[int], None]):
+        _, members, session, first = parts[k]
+        try:
+            if first is not None:
+                wait(first)  # the part before it, in the same worker
+            return session.run(members)
+        finally:
+            session.release()
 
     if options.jobs == 1:  # in this thread, one group after another
-        done = [(b, one(b, members)) for b, members in todo]
+        try:
+            done = [(parts[k][0], one(k, lambda first: None)) for k in range(len(parts))]
+        finally:  # after a failure, the parts that never ran
+            for _, _, session, _ in parts:
+                session.close()
     else:
         threads = ThreadPoolExecutor(max_workers=options.jobs)
+        futures: list = []
+
+        def wait(first: int) -> None:
+            futures[first].result()  # a failure there stops the grading: this part never runs
+
         try:
-            futures = [(b, threads.submit(one, b, members)) for b, members in todo]
-            done = [(b, future.result()) for b, future in futures]
+            for k in range(len(parts)):
+                futures.append(threads.submit(one, k, wait))
+            done = [(parts[k][0], future.result()) for k, future in enumerate(futures)]
         except BaseException:  # Ctrl-C: do not wait for running groups; closing the pool
             threads.shutdown(wait=False, cancel_futures=True)  # ends their workers
+            for k in range(len(parts)):  # a part that will never run
+                if k >= len(futures) or futures[k].cancelled():
+                    parts[k][2].release()
             raise
         threads.shutdown()
     order = {c.id: i for b in selected for i, c in enumerate(b.checks)}

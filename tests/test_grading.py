@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import sys
+import time
 
 import pytest
 
@@ -188,9 +189,49 @@ def test_stubs_are_the_shipped_assignment():
     assert (STUBS / "initializers.py").is_file()
 
 
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_grader_bug_leaves_no_worker_open(jobs):
+    """A check that fails inside the grader stops the grading: every worker made is
+    closed, that of a function whose TensorFlow check was still to run included."""
+    import dataclasses
+
+    from grader.runner import GraderBug, RunOptions, run
+    from grader.submission import locate
+    from standin import InProcessPool
+
+    class Counting(InProcessPool):
+        def __init__(self) -> None:
+            self.made: list = []
+
+        def worker(self, submission, battery, function, limits):
+            made = super().worker(submission, battery, function, limits)
+            closed = []
+            made.close = lambda: closed.append(True)
+            self.made.append((function, closed))
+            return made
+
+    def bug(student, rng):
+        raise KeyError("a bug of the grader")
+
+    (battery,) = load_batteries(("diagnostics",))
+    checks = [dataclasses.replace(c, run=bug) if c.id == "diagnostics.clip_by_global_norm.values"
+              else c for c in battery.checks]
+    pool = Counting()
+    with pytest.raises(GraderBug, match="a bug of the grader"):
+        run(locate(str(REFERENCE)), (dataclasses.replace(battery, checks=tuple(checks)),),
+            RunOptions(tasks=("diagnostics",), jobs=jobs), pool)
+    deadline = time.monotonic() + 10  # the groups still running when it was raised
+    while time.monotonic() < deadline and any(not closed for _, closed in pool.made):
+        time.sleep(0.05)
+    assert ("clip_by_global_norm", [True]) in pool.made  # its TensorFlow check never ran
+    assert [f for f, closed in pool.made if closed != [True]] == []
+
+
 def test_the_quiz_questions_share_one_worker_and_functions_each_have_their_own():
     """The quiz's questions all read ANSWERS: one worker serves them; a function's checks
-    never share a worker with another function's."""
+    never share a worker with another function's, and have one worker, the check that
+    compares with TensorFlow included: it runs in that worker after the function's other
+    checks, queued behind every other group's."""
     from grader.runner import RunOptions, run
     from grader.submission import locate
     from standin import InProcessPool
@@ -203,12 +244,17 @@ def test_the_quiz_questions_share_one_worker_and_functions_each_have_their_own()
             self.made.append((battery.task, function))
             return super().worker(submission, battery, function, limits)
 
-    pool = Counting()
     tasks = ("quiz", "diagnostics")
-    report = run(locate(str(REFERENCE)), load_batteries(tasks),
-                 RunOptions(tasks=tasks, jobs=1), pool)
-    assert report.score == 15 + task_points("diagnostics")
-    assert [f for t, f in pool.made if t == "quiz"] == ["q1"]
-    diagnostics = [f for t, f in pool.made if t == "diagnostics"]
-    assert set(diagnostics) == set(POINTS["diagnostics"])
-    assert len(diagnostics) == len(POINTS["diagnostics"]) + 1  # clipping's TF parity apart
+    for jobs in (1, 2):
+        pool, order = Counting(), []
+        report = run(locate(str(REFERENCE)), load_batteries(tasks),
+                     RunOptions(tasks=tasks, jobs=jobs), pool,
+                     progress=lambda r: order.append(r.id))
+        assert report.score == 15 + task_points("diagnostics")
+        assert [f for t, f in pool.made if t == "quiz"] == ["q1"]
+        diagnostics = [f for t, f in pool.made if t == "diagnostics"]
+        assert sorted(diagnostics) == sorted(POINTS["diagnostics"])  # one worker each
+        clipping = [i for i in order if i.startswith("diagnostics.clip_by_global_norm.")]
+        assert clipping[-1] == "diagnostics.clip_by_global_norm.tf_parity", clipping
+        if jobs == 1:  # queued behind every other group's checks
+            assert order[-1] == clipping[-1], order[-3:]
