@@ -397,8 +397,11 @@ def ks_two_sample(x: np.ndarray, y: "np.ndarray | Reference", alpha: float) -> V
     n = xs.size
     if ref.sorted.size != n or n < 458:
         raise ValueError("the two-sample DKW bound needs equal sizes n = m >= 458")
-    upto = np.searchsorted(xs, ref.sorted, side="right") / n  # F_x at each y
-    below = np.searchsorted(xs, ref.sorted, side="left") / n  # F_x just below each y
+    left = np.searchsorted(xs, ref.sorted, side="left")  # x < y, for each y
+    first = xs[np.minimum(left, n - 1)]  # the smallest x >= y (when there is one)
+    tied = bool(np.any((first == ref.sorted) & (left < n)))
+    right = np.searchsorted(xs, ref.sorted, side="right") if tied else left  # x <= y
+    upto, below = right / n, left / n  # F_x at each y, and just below it
     d = float(max(np.max(np.abs(upto - ref.at_own / n)),
                   np.max(np.abs(below - ref.below_own / n))))
     t = math.sqrt(math.log(2.0 / alpha) / n)
