@@ -131,7 +131,8 @@ def _canvas(class_dir: Path, whole: list[tuple[str, Path]], out: Path):
     ``.ipynb`` is named like the loose files; a name a folder has gets ``_files``."""
     from grader import canvasfiles
 
-    loose = [p for p in class_dir.iterdir() if p.is_file() and not p.name.startswith((".", "_"))]
+    loose = [p for p in class_dir.iterdir()  # a link is no file of Canvas' download
+             if p.is_file() and not p.is_symlink() and not p.name.startswith((".", "_"))]
     found, left = canvasfiles.groups(loose)
     if not found:
         return whole, {}, {}
