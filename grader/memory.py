@@ -14,7 +14,9 @@ runs on every input, in its own worker, exactly as the first time.
   check searches again with hypothesis from the same seed, which reaches the
   same failure (the calls before it were the same) and shrinks it, so the
   message is the one a first run gives. Only examples on which a property
-  held are kept.
+  held are kept. A replay knows its examples' calls before it makes them and
+  sends them to the worker ahead (``grader.properties``); where an example
+  makes a second call, this is noted, and the next replays go one by one.
 * **Expected values.** An oracle's answer is kept under a fingerprint of the
   oracle and of every argument (the bytes of arrays included), and handed
   out as a copy, so no check can change what the next submission expects.
@@ -97,8 +99,12 @@ def _nbytes(value) -> int:
 class Memory:
     """The examples drawn and the expected values computed so far, in this process."""
 
-    def __init__(self, max_values: int = MAX_VALUES, max_bytes: int = MAX_BYTES) -> None:
+    def __init__(self, max_values: int = MAX_VALUES, max_bytes: int = MAX_BYTES,
+                 ahead: bool = True) -> None:
         self._drawn: dict[tuple, tuple] = {}
+        self._one_by_one: set[tuple] = set()
+        #: whether replays send their calls ahead (``python -m bench workers`` compares)
+        self.ahead = ahead
         self._values: dict[bytes, tuple] = {}
         self._max_values, self._max_bytes, self._bytes = max_values, max_bytes, 0
 
@@ -109,6 +115,14 @@ class Memory:
 
     def keep(self, key: tuple, examples: tuple) -> None:
         self._drawn[key] = examples
+
+    def one_by_one(self, key: tuple) -> bool:
+        """Whether the replay of ``key`` makes calls that cannot be sent ahead (some
+        example makes more than one: ``grader.properties``)."""
+        return not self.ahead or key in self._one_by_one
+
+    def keep_one_by_one(self, key: tuple) -> None:
+        self._one_by_one.add(key)
 
     # -- expected values -------------------------------------------------------------
     def expected(self, oracle: Callable, *args, **kwargs):

@@ -30,7 +30,7 @@ from hypothesis import HealthCheck, Phase, Verbosity, given, seed, settings
 from hypothesis import strategies as st
 
 from grader.memory import Memory
-from grader.student import StudentProblem
+from grader.student import StudentFunction, StudentProblem
 
 __all__ = ["for_all", "one_origin"]
 
@@ -62,16 +62,18 @@ _PHASES = tuple(p for p in Phase if p is not Phase.explain)
 
 def for_all(strategy: st.SearchStrategy, prop: Callable[[object], None],
             rng: np.random.Generator, max_examples: int = 60,
-            memory: Memory | None = None) -> None:
+            memory: Memory | None = None, student: StudentFunction | None = None) -> None:
     """Check ``prop(example)`` for examples drawn from ``strategy``, seeded from ``rng``.
 
     ``memory`` (optional) holds what earlier submissions drew with the same
-    seed: replayed first, and kept when this search draws afresh.
+    seed: replayed first, and kept when this search draws afresh. ``student``
+    (optional) is the function ``prop`` calls: on a replay, each example's
+    first call is sent to its worker ahead (:func:`_replay`).
     """
     start = int(rng.integers(2**63 - 1))
     key = (start, max_examples, repr(strategy))
     drawn = memory.replay(key) if memory is not None else None
-    failure = _failure_on(drawn, prop) if drawn is not None else None
+    failure = _replay(drawn, prop, student, memory, key) if drawn is not None else None
     if drawn is not None and failure is None:
         return
     problems: list[StudentProblem] = []
@@ -100,6 +102,29 @@ def for_all(strategy: st.SearchStrategy, prop: Callable[[object], None],
         raise failure
     if memory is not None:
         memory.keep(key, tuple(tried))
+
+
+def _replay(drawn: tuple, prop: Callable[[object], None], student: StudentFunction | None,
+            memory: Memory, key: tuple) -> Exception | None:
+    """:func:`_failure_on`, with the calls the examples make sent to the worker ahead.
+
+    The examples are known before any is tried, and so is each one's first call
+    (``StudentFunction.first_call``: the property, run up to its first call and
+    stopped there, has seen no reply yet, so the call holds nothing of any
+    submission's answers). The worker runs the same calls in the same order
+    as one by one, without a round trip between two. A property that makes
+    another call first (a second call for one example) stops the worker
+    there, and the rest goes one by one; ``memory`` notes that, so the next
+    submissions' replays of it go one by one from the start.
+    """
+    if student is None or memory.one_by_one(key):
+        return _failure_on(drawn, prop)
+    calls = (student.first_call(lambda e=example: prop(copy.deepcopy(e))) for example in drawn)
+    with student.ahead([c for c in calls if c is not None]) as run:
+        failure = _failure_on(drawn, prop)
+    if run.missed:
+        memory.keep_one_by_one(key)
+    return failure
 
 
 def _failure_on(drawn: tuple, prop: Callable[[object], None]) -> Exception | None:

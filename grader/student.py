@@ -12,6 +12,8 @@ grader's problem, never the student's: :class:`WorkerUnavailable`.
 """
 from __future__ import annotations
 
+import collections
+import contextlib
 import os
 import queue
 import re
@@ -39,6 +41,7 @@ __all__ = [
     "SocketWriter",
     "socket_receiver",
     "thread_receiver",
+    "Ahead",
     "WorkerProcess",
     "StudentFunction",
     "module_source",
@@ -46,6 +49,16 @@ __all__ = [
 
 #: how long a fresh worker may take to say it is alive (before any student code runs)
 ALIVE_TIMEOUT_S = 60.0
+#: calls sent ahead to a worker (:meth:`WorkerProcess.ahead`) wait unread: at most this
+#: many, and no more bytes than its channel's ``room``, so that the grader never blocks
+#: writing one (while the worker is stuck in a call, or blocks writing a reply the
+#: grader has not read yet)
+AHEAD_CALLS = 16
+
+
+class _Noted(BaseException):
+    """Stops a run of a check at its first call (:meth:`StudentFunction.first_call`); a
+    BaseException, so that no ``except Exception`` of a check takes it for its own."""
 
 
 class StudentProblem(Exception):
@@ -184,6 +197,10 @@ class Channel:
     exit_code: Callable[[float], int | None]  # its exit code, waiting up to the timeout
     scratch: str
     close: Callable[[], None] = lambda: None
+    #: how many bytes of frames the writer surely takes without blocking, even while the
+    #: worker reads none: what calls sent ahead may hold (0: none is sent ahead, as on a
+    #: pipe of a few kB)
+    room: int = 0
 
 
 def socket_receiver(sock) -> Callable[[float], object]:
@@ -327,6 +344,46 @@ def _signal_name(code: int) -> str:
         return str(code)
 
 
+class Ahead:
+    """The calls a check is about to make, in order, as frames (:meth:`WorkerProcess.ahead`).
+
+    ``queued`` are still to send, ``sent`` were sent and not asked for yet;
+    ``missed`` is whether the check asked for another call than the next of them.
+    """
+
+    def __init__(self, frames) -> None:
+        self.queued = collections.deque(frames)
+        self.sent: collections.deque = collections.deque()
+        self.sent_bytes = 0
+        self.missed = False
+
+    def asked(self, frame: bytes) -> str | None:
+        """Whether ``frame`` is the next call, taken off if so: ``"sent"`` (its reply is on
+        its way) or ``"to send"``; None if not (a miss: nothing more is sent)."""
+        following = self.sent or self.queued
+        if following and following[0] == frame:
+            following.popleft()
+            if following is self.sent:
+                self.sent_bytes -= len(frame)
+                return "sent"
+            return "to send"
+        if following:
+            self.missed = True
+        self.queued.clear()
+        return None
+
+    def to_send(self, room: int) -> bytes | None:
+        """The next frame to send now, or None while it does not fit in ``room`` bytes
+        (a larger one is sent when it is asked for, as a call made then)."""
+        if not self.queued or len(self.sent) >= AHEAD_CALLS or \
+                self.sent_bytes + len(self.queued[0]) > room:
+            return None
+        frame = self.queued.popleft()
+        self.sent.append(frame)
+        self.sent_bytes += len(frame)
+        return frame
+
+
 class WorkerProcess:
     """One live worker process for one student function.
 
@@ -347,6 +404,7 @@ class WorkerProcess:
         self.limits = limits
         self._channel: Channel | None = None
         self._exit_code: int | None = None
+        self._ahead: Ahead | None = None
         self.ready: dict = {}
         self.output: list[dict] = []
 
@@ -450,26 +508,85 @@ class WorkerProcess:
                               "return a value instead.")
 
     def request(self, message: dict, timeout: float, doing: str) -> dict:
+        """The reply to ``message`` (a call is waited for ``timeout`` seconds from now)."""
+        frame = wire.frame(message)
+        taken = self._ahead.asked(frame) if self._ahead is not None else None
+        if taken is None:
+            self._stop_ahead()
+        if taken != "sent":
+            self._send(frame, doing)
+        self._send_ahead()
+        return self._wait(timeout, doing)
+
+    def _send(self, frame: bytes, doing: str) -> None:
         if self._channel is None:
             self.start()
         try:
-            wire.write_frame(self._channel.writer, message)
+            self._channel.writer.write(frame)
+            self._channel.writer.flush()
         except (BrokenPipeError, OSError):
             raise self._crash(doing, self.target) from None
-        return self._wait(timeout, doing)
+
+    def _send_ahead(self) -> None:
+        """Send the next calls of the block, as many as the window takes. A worker that
+        is gone is not reported here: the reply of the call it stopped in says so."""
+        run = self._ahead
+        while run is not None and self._channel is not None:
+            frame = run.to_send(self._channel.room)
+            if frame is None:
+                return
+            try:
+                self._channel.writer.write(frame)
+                self._channel.writer.flush()
+            except OSError:
+                run.queued.clear()
+                return
+
+    @contextlib.contextmanager
+    def ahead(self, messages):
+        """While in this block, ``messages`` (the calls the check is about to make, in
+        order) are sent before it asks for them, a few at a time: each reply is on its way
+        when asked for, instead of each call waiting for the round trip of the one before.
+
+        The worker runs exactly the calls it would have run, in the same order, as long
+        as the check asks for these. A request that is not the next of them, or the end
+        of the block with some sent and not asked for (a check that stopped early), stops
+        the worker, with whatever it ran ahead: the next call starts a fresh one, and what
+        follows is asked one by one. A call's timeout counts from when it is asked for.
+        Yields the :class:`Ahead` (``missed``: the check asked for another call).
+        """
+        try:
+            frames = [wire.frame(m) for m in messages]
+        except wire.WireError:  # a call that cannot be sent fails when it is made
+            frames = []
+        self._stop_ahead()
+        run = self._ahead = Ahead(frames)
+        try:
+            yield run
+        finally:
+            if self._ahead is run:
+                self._stop_ahead()
+
+    def _stop_ahead(self) -> None:
+        run, self._ahead = self._ahead, None
+        if run is not None and run.sent:
+            self.close(at_once=True)  # it ran ahead of the check: that goes with it
 
     def take_output(self) -> list[dict]:
         out, self.output = self.output, []
         return out
 
-    def close(self) -> None:
+    def close(self, at_once: bool = False) -> None:
+        """Stop the worker: asked to exit (waited for 2 s), or ``at_once`` killed."""
         channel, self._channel = self._channel, None
+        self._ahead = None
         if channel is None:
             return
         try:
-            wire.write_frame(channel.writer, {"op": "exit"})
-            if channel.exit_code(2.0) is None:
-                channel.kill()
+            if not at_once:
+                wire.write_frame(channel.writer, {"op": "exit"})
+                if channel.exit_code(2.0) is None:
+                    channel.kill()
         except Exception:  # noqa: BLE001 - it is going away either way
             pass
         channel.kill()
@@ -508,8 +625,13 @@ class StudentFunction:
     #: (``grader.oracles.keras_calls``), answered outside the grader's process
     framework: Callable | None = None
     memory: object | None = None
+    #: while :meth:`first_call` runs: where the request is noted instead of made
+    _noting: list | None = field(default=None, repr=False)
 
     def _request(self, message: dict, what: str) -> dict:
+        if self._noting is not None:
+            self._noting.append(message)
+            raise _Noted
         if len(self._strikes) >= self.max_strikes:
             last = self._strikes[-1]
             raise type(last)(f"not run again after {len(self._strikes)} failures; "
@@ -519,6 +641,26 @@ class StudentFunction:
         except (StudentTimeout, StudentCrashed) as problem:
             self._strikes.append(problem)
             raise
+
+    def first_call(self, run: Callable[[], object]) -> dict | None:
+        """The first request ``run()`` makes through this function, found without making
+        it: ``run`` is stopped there. None if it makes none (or stops before, on an error
+        it will meet again when it runs for real)."""
+        self._noting = noted = []
+        try:
+            run()
+        except _Noted:
+            pass
+        except Exception:  # noqa: BLE001 - met again, and reported, when run for real
+            pass
+        finally:
+            self._noting = None
+        return noted[0] if noted else None
+
+    def ahead(self, messages):
+        """``WorkerProcess.ahead``: these calls, about to be made, sent before they are
+        asked for (none once the function is not run again)."""
+        return self.worker.ahead(messages if len(self._strikes) < self.max_strikes else ())
 
     def call(self, *args, _post: str | None = None, **kwargs) -> Call:
         """Run the function; a student exception is returned in ``Call.raised``."""

@@ -32,6 +32,7 @@ __all__ = [
     "decode",
     "pack",
     "unpack",
+    "frame",
     "write_frame",
     "read_frame",
 ]
@@ -259,11 +260,16 @@ def unpack(payload: bytes) -> dict:
     return message
 
 
-def write_frame(stream, message: dict) -> None:
+def frame(message: dict) -> bytes:
+    """``message`` as one frame: its length, then the packed message."""
     payload = pack(message)
     if len(payload) > MAX_FRAME_BYTES:
         raise WireError(f"message of {len(payload)} bytes exceeds {MAX_FRAME_BYTES}")
-    stream.write(_HEADER.pack(len(payload)) + payload)
+    return _HEADER.pack(len(payload)) + payload
+
+
+def write_frame(stream, message: dict) -> None:
+    stream.write(frame(message))
     stream.flush()
 
 

@@ -55,6 +55,9 @@ _BASE = ("numpy", "numpy.linalg", "numpy.random", "grader.worker", "grader.wire"
          "grader.sandbox")
 
 
+#: what calls sent ahead to a worker may hold (``Channel.room``): a small share of what a
+#: Unix socket holds (``net.core.wmem_default``, 208 kB on Linux)
+SOCKET_ROOM = 32 * 1024
 #: the grader's module that answers for Keras and TensorFlow (``StudentFunction.framework``)
 ORACLE = "grader.oracles.keras_calls"
 #: the trusted worker's limits: no student code runs there
@@ -312,7 +315,8 @@ class WarmPool:
                 sock, pid = self._scratches.spawned(connection, spec)
                 return Channel(receive=socket_receiver(sock), writer=SocketWriter(sock),
                                kill=lambda: _killpg(pid), exit_code=lambda timeout: None,
-                               scratch=scratch, close=self._scratches.closing(sock.close, scratch))
+                               scratch=scratch, close=self._scratches.closing(sock.close, scratch),
+                               room=SOCKET_ROOM)
             return WorkerProcess(launch, "keras_calls", "call", _ORACLE_LIMITS, lambda: "")
         return FrameworkOracle(make)
 
@@ -342,7 +346,8 @@ class WarmPool:
             sock, pid = self._scratches.spawned(connection, spec)
             return Channel(receive=socket_receiver(sock), writer=SocketWriter(sock),
                            kill=lambda: _killpg(pid), exit_code=lambda timeout: None,
-                           scratch=scratch, close=self._scratches.closing(sock.close, scratch))
+                           scratch=scratch, close=self._scratches.closing(sock.close, scratch),
+                           room=SOCKET_ROOM)
         return WorkerProcess(launch, battery.task, battery.target(function), limits,
                              _source(submission, battery.task),
                              submission.sources.get(battery.task, ""))

@@ -33,7 +33,8 @@ def _values(student, rng) -> str:
         judge_backward(student(**case), case, expected(student, oracle.batchnorm_backward, **case),
                        "batchnorm_backward (compared with torch autograd, float64)", _hint)
     for ndim in NDIMS:
-        for_all(backward_cases(ndim), prop, rng, max_examples=17, memory=student.memory)
+        for_all(backward_cases(ndim), prop, rng, max_examples=17, memory=student.memory,
+                student=student)
     return ""
 
 

@@ -37,7 +37,7 @@ def _values(training: bool):
                           "batchnorm_forward", _hint())
         for ndim in NDIMS:  # (N, C), (N, C, L) and (N, C, H, W), each covered
             for_all(forward_cases(ndim, training=training), prop, rng, max_examples=17,
-                    memory=student.memory)
+                    memory=student.memory, student=student)
         return ""
     return run
 
@@ -63,7 +63,7 @@ def _torch_parity(student, rng) -> str:
                             "running variance."))
     for ndim in NDIMS:
         for_all(forward_cases(ndim, unbiased=True), prop, rng, max_examples=10,
-                memory=student.memory)
+                memory=student.memory, student=student)
     return ""
 
 

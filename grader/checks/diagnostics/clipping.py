@@ -107,7 +107,8 @@ def _cb_values(student, rng) -> str:
             _judge(student(grads, max_norm), grads, max_norm,
                    expected(student, oracle.clip_by_global_norm, grads, max_norm), CLIP_RTOL,
                    "clip_by_global_norm (compared with torch.nn.utils.clip_grad_norm_, float64)")
-    for_all(_clip_cases(), prop, rng, max_examples=40, memory=student.memory)
+    for_all(_clip_cases(), prop, rng, max_examples=40, memory=student.memory,
+            student=student)
     return ""
 
 

@@ -84,7 +84,8 @@ def _ng_smooth(student, rng) -> str:
                         2.0 * testfns.fd_error_bound(name, params, x, 1e-5),
                         " compared with the exact gradient")
     for name in SMOOTH:  # every function covered
-        for_all(_smooth_cases(name), prop, rng, max_examples=8, memory=student.memory)
+        for_all(_smooth_cases(name), prop, rng, max_examples=8, memory=student.memory,
+                student=student)
     return ""
 
 
@@ -206,7 +207,7 @@ def _relative_cases(draw):
 
 def _re_formula(student, rng) -> str:
     for_all(_relative_cases(), lambda case: _judge_relative(student, *case), rng,
-            max_examples=40, memory=student.memory)
+            max_examples=40, memory=student.memory, student=student)
     return ""
 
 

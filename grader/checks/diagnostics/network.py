@@ -56,11 +56,11 @@ def _mlp_cases(draw, activation: str):
     return weights, x, activation
 
 
-def _for_each_activation(prop, rng, examples_each: int, memory) -> None:
+def _for_each_activation(prop, rng, examples_each: int, student) -> None:
     """Run ``prop`` on generated networks of every activation (each one is covered)."""
     for activation in ACTIVATIONS:
         for_all(_mlp_cases(activation), prop, rng, max_examples=examples_each,
-                memory=memory)
+                memory=student.memory, student=student)
 
 
 def _context(weights, x, activation) -> str:
@@ -106,7 +106,7 @@ def _mg_values(student, rng) -> str:
                     expected(student, oracle.mlp_gradient_norms, weights, x, activation),
                     _context(weights, x, activation),
                     what="mlp_gradient_norms (compared with torch autograd, float64)")
-    _for_each_activation(prop, rng, examples_each=12, memory=student.memory)
+    _for_each_activation(prop, rng, examples_each=12, student=student)
     return ""
 
 
@@ -259,7 +259,7 @@ def _as_values(student, rng) -> str:
         _judge_stats(student(weights, x, activation),
                      expected(student, oracle.activation_stats, weights, x, activation),
                      _context(weights, x, activation))
-    _for_each_activation(prop, rng, examples_each=12, memory=student.memory)
+    _for_each_activation(prop, rng, examples_each=12, student=student)
     return ""
 
 

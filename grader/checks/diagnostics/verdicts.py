@@ -100,7 +100,8 @@ def _dg_boundaries(student, rng) -> str:
         if oracle.diagnose(norms, ratio) != expected:
             return  # float rounding put the generated case across the boundary
         _judge_verdict(student, norms, ratio, expected, why)
-    for_all(_boundary_cases(), prop, rng, max_examples=50, memory=student.memory)
+    for_all(_boundary_cases(), prop, rng, max_examples=50, memory=student.memory,
+            student=student)
     return ""
 
 
@@ -124,7 +125,8 @@ def _dg_scale_invariance(student, rng) -> str:
         _judge_verdict(student, scaled, ratio, expected,
                        f"the same norms times {scale:.3g}: scaling every norm leaves "
                        "first/last and the verdict unchanged")
-    for_all(_scaling_cases(), prop, rng, max_examples=40, memory=student.memory)
+    for_all(_scaling_cases(), prop, rng, max_examples=40, memory=student.memory,
+            student=student)
     return ""
 
 

@@ -64,7 +64,7 @@ def _fans_layout(layout: str, student, rng) -> str:
         _check_fans(student, shape, None if layout == "torch" and i % 2 else layout)
     for_all(shape_strategy(2 if layout == "torch" else 0),
             one_origin(lambda shape: _check_fans(student, shape, layout)), rng,
-            max_examples=40, memory=student.memory)
+            max_examples=40, memory=student.memory, student=student)
     return ""
 
 
@@ -107,7 +107,8 @@ def _fans_invalid(student, rng) -> str:
                                      "an invalid dimension", "compute_fans")
         if problem:
             raise CheckFailed(problem, "Reject floats (even 3.0), bools and negative numbers.")
-    for_all(bad_shape(1), one_origin(prop), rng, max_examples=30, memory=student.memory)
+    for_all(bad_shape(1), one_origin(prop), rng, max_examples=30, memory=student.memory,
+            student=student)
     return ""
 
 
@@ -132,7 +133,8 @@ def _fans_torch_parity(student, rng) -> str:
             hint, mistake = fans_hint(dims, "torch", got)
             raise CheckFailed(f"{call} returned {_shown(got)}; torch.nn.init computes {want}",
                               hint, mistake=mistake)
-    for_all(shape_strategy(0), one_origin(prop), rng, max_examples=40, memory=student.memory)
+    for_all(shape_strategy(0), one_origin(prop), rng, max_examples=40, memory=student.memory,
+            student=student)
     return "agrees with torch.nn.init._calculate_fan_in_and_fan_out"
 
 
@@ -146,7 +148,8 @@ def _fans_keras_parity(student, rng) -> str:
             hint, mistake = fans_hint(dims, "keras", got)
             raise CheckFailed(f"{call} returned {_shown(got)}; keras computes {want}", hint,
                               mistake=mistake)
-    for_all(shape_strategy(0), one_origin(prop), rng, max_examples=40, memory=student.memory)
+    for_all(shape_strategy(0), one_origin(prop), rng, max_examples=40, memory=student.memory,
+            student=student)
     return "agrees with keras' compute_fans"
 
 

@@ -351,7 +351,7 @@ def _shape_dtype(function: str, student, rng) -> str:
     _check_valid(function, student, (8, 4), {}, None)  # rng=None: a fresh default_rng()
     for_all(_valid_call(function),
             one_origin(lambda ex: _check_valid(function, student, *ex)), rng, max_examples=50,
-            memory=student.memory)
+            memory=student.memory, student=student)
     return ""
 
 
@@ -402,7 +402,7 @@ def _invalid_input(function: str, student, rng) -> str:
             raise CheckFailed(problem, _invalid_hint(function))
     torch = DEFAULTS[function]["layout"] == "torch"
     for_all(bad_shape(2 if torch else 1), one_origin(prop), rng, max_examples=30,
-            memory=student.memory)
+            memory=student.memory, student=student)
     return ""
 
 
