@@ -8,12 +8,17 @@ for each further student (the first draws the examples and imports the
 libraries):
 
 * the wall time, the CPU time of the whole machine (``/proc/stat``) and that
-  of the grader process, and how many workers it started;
+  of the grader process, and how many workers it started; and the checks
+  that take longest (each from its start to its result, its worker's calls
+  included);
 * what one worker costs (start, import of the module, exit; wall and machine
   CPU) from each of the three servers (``grader.workers``), against the baseline
   of one ``fork`` and exit of this same process;
 * what one call costs across the wire (a trivial function), against calling
   the same function in this process;
+* further students whose replayed properties send their calls to the worker
+  ahead (``grader.properties``), against the same students with every call
+  one by one, taken in turns in the same pool (``--students`` of each);
 * the floor: the same further student graded with no worker process at all
   (the tests' in-process stand-in pool, ``tests/standin.py``: the student's
   code runs in this process, every request and reply still goes through the
@@ -63,7 +68,7 @@ class _Counting:
         return getattr(self.pool, name)
 
 
-def _students(pool, n: int) -> list[tuple[float, float, float, int]]:
+def _students(pool, n: int) -> list[tuple[float, float, float, int, dict]]:
     from grader.memory import Memory
     from grader.grading import grade
     from grader.runner import RunOptions
@@ -77,9 +82,32 @@ def _students(pool, n: int) -> list[tuple[float, float, float, int]]:
         report = grade(submission, RunOptions(seed=0, tasks=TASKS, jobs=2), pool=counting,
                        memory=memory)
         rows.append((time.perf_counter() - t0, machine_cpu() - m0, _own_cpu() - c0,
-                     counting.started))
+                     counting.started, {c.id: c.duration_s for c in report.checks}))
         if report.units != report.max_units:
             raise SystemExit(f"the reference scored {report.score} / {report.max_score}")
+    return rows
+
+
+def _ahead_or_not(pool, n: int) -> dict[bool, list[tuple[float, float]]]:
+    """Further students whose replays send their calls ahead, or make them one by one
+    (``grader.memory.Memory.ahead``), taken in turns: wall and machine CPU of each."""
+    from grader.grading import grade
+    from grader.memory import Memory
+    from grader.runner import RunOptions
+    from grader.submission import locate
+
+    submission, rows = locate(str(ROOT / "reference")), {True: [], False: []}
+    memories = {ahead: Memory(ahead=ahead) for ahead in rows}
+    for memory in memories.values():  # the first student draws what the others replay
+        grade(submission, RunOptions(seed=0, tasks=TASKS, jobs=2), pool=pool, memory=memory)
+    for i in range(n):
+        for ahead in ((True, False) if i % 2 else (False, True)):
+            t0, m0 = time.perf_counter(), machine_cpu()
+            report = grade(submission, RunOptions(seed=0, tasks=TASKS, jobs=2), pool=pool,
+                           memory=memories[ahead])
+            rows[ahead].append((time.perf_counter() - t0, machine_cpu() - m0))
+            if report.units != report.max_units:
+                raise SystemExit(f"the reference scored {report.score} / {report.max_score}")
     return rows
 
 
@@ -183,6 +211,7 @@ def main(argv: list[str] | None = None) -> int:
                                                 ("frameworks", "frameworks",
                                                  "build_keras_model"))]
         across, local = _call_cost(pool, by_task["initializers"], args.calls)
+        ahead = _ahead_or_not(pool, max(2, args.students))
     finally:
         pool.close()
     floor = _floor(max(2, args.students))
@@ -190,6 +219,11 @@ def main(argv: list[str] | None = None) -> int:
     started = statistics.median(r[3] for r in rows)
     print(f"a further student (median of {len(rows)}): {wall:.2f} s wall, {machine:.2f} CPU-s "
           f"on the machine, {own:.2f} CPU-s in the grader, {started:g} workers")
+    checks = {k: statistics.median(r[4][k] for r in rows) for k in rows[0][4]}
+    slowest = sorted(checks, key=checks.get, reverse=True)[:8]
+    print(f"the checks that take longest (wall, median; {sum(checks.values()):.2f} s for all "
+          f"{len(checks)}, two at a time): "
+          + ", ".join(f"{k} {checks[k] * 1e3:.0f} ms" for k in slowest))
     for server, (wall_, cpu_) in costs:
         print(f"one worker of the {server + ' server':17s}: {wall_ * 1e3:6.1f} ms wall, "
               f"{cpu_ * 1e3:6.1f} ms CPU = {cpu_ / fork_cpu:.1f} x the baseline")
@@ -197,6 +231,11 @@ def main(argv: list[str] | None = None) -> int:
           f"{fork_cpu * 1e3:6.1f} ms CPU")
     print(f"one call across the wire              : {across * 1e6:6.0f} us, "
           f"{across / local:.0f} x calling it in the grader ({local * 1e6:.1f} us)")
+    (w1, c1), (w0, c0) = [[statistics.median(r[i] for r in ahead[a]) for i in range(2)]
+                          for a in (True, False)]
+    print(f"replays' calls sent ahead / one by one (in turns, median of {len(ahead[True])}): "
+          f"{w1:.2f} / {w0:.2f} s wall = {w1 / w0:.2f}, {c1:.2f} / {c0:.2f} CPU-s on the "
+          f"machine = {c1 / c0:.2f}")
     print(f"floor: a further student with no worker process (median of {len(floor)}): "
           f"{statistics.median(floor):.2f} CPU-s = {statistics.median(floor) / machine:.2f} x "
           f"the batch's {machine:.2f}")
