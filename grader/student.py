@@ -354,7 +354,6 @@ class Ahead:
     def __init__(self, frames) -> None:
         self.queued = collections.deque(frames)
         self.sent: collections.deque = collections.deque()
-        self.sent_bytes = 0
         self.missed = False
 
     def asked(self, frame: bytes) -> str | None:
@@ -363,10 +362,7 @@ class Ahead:
         following = self.sent or self.queued
         if following and following[0] == frame:
             following.popleft()
-            if following is self.sent:
-                self.sent_bytes -= len(frame)
-                return "sent"
-            return "to send"
+            return "sent" if following is self.sent else "to send"
         if following:
             self.missed = True
         self.queued.clear()
@@ -376,11 +372,10 @@ class Ahead:
         """The next frame to send now, or None while it does not fit in ``room`` bytes
         (a larger one is sent when it is asked for, as a call made then)."""
         if not self.queued or len(self.sent) >= AHEAD_CALLS or \
-                self.sent_bytes + len(self.queued[0]) > room:
+                sum(map(len, self.sent)) + len(self.queued[0]) > room:
             return None
         frame = self.queued.popleft()
         self.sent.append(frame)
-        self.sent_bytes += len(frame)
         return frame
 
 
@@ -649,9 +644,7 @@ class StudentFunction:
         self._noting = noted = []
         try:
             run()
-        except _Noted:
-            pass
-        except Exception:  # noqa: BLE001 - met again, and reported, when run for real
+        except (_Noted, Exception):  # noqa: BLE001 - an error is met again when run for real
             pass
         finally:
             self._noting = None
