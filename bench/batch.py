@@ -6,7 +6,10 @@ fresh output folder: one batch lasts half a minute, and its time varies from
 run to run more than that of twenty checks; the median counts, and the
 range is printed), and, in the same run, ``--cold`` of them (all by default)
 with one ``grader check --no-cache`` each, one after the other: what grading
-a class with a shell loop costs. The ratio is the batch's median wall time
+a class with a shell loop costs. The cold checks are taken in ``--repeat``
+shares, one after each batch, so that a machine that slows down or speeds up
+during the run (seen here: a cold check from 7.1 to 9.1 s on one day) weighs
+on both sides of the ratio alike. The ratio is the batch's median wall time
 over the cold runs' (scaled to all students when ``--cold`` is smaller, which
 the output says). Goal: at most 1/8.
 
@@ -19,9 +22,13 @@ later ones) and what the goal leaves for each later student once the start-up
 and the first students are paid; and the same in CPU (Linux, ``/proc/stat``):
 what the whole machine spent on the batch and on a cold check, and what 1/8
 leaves for each further student once one cold check's worth is paid for the
-batch's start (its imports and its first student), to set beside the floor
-that ``python -m bench workers`` measures (a further student graded with no
-worker process at all).
+batch's start (its imports and its first student), beside the floor, measured
+at the end of the same run as ``python -m bench workers`` does (``--floor``
+students graded in this process with no worker at all; 4 by default, the first
+not counted): the difference is what the workers, their sandboxes and their
+round trips may cost at most. (The floor is a little above what grading with
+no isolation costs: the stand-in packs every request and reply, and takes a
+tamper guard per call.)
 
 With ``--mistakes`` each copy carries one deliberately broken function per
 NumPy task instead, drawn (seeded by the student's number) from the banks of
@@ -29,7 +36,7 @@ NumPy task instead, drawn (seeded by the student's number) from the banks of
 searched and shrunk, as a real class's are.
 
 Run: ``python -m bench batch [--students 20] [--cold 20] [--jobs 2] [--repeat 3]
-[--mistakes]``.
+[--floor 4] [--mistakes]``.
 """
 from __future__ import annotations
 
@@ -99,24 +106,30 @@ def main(argv: list[str] | None = None) -> int:
                         help="one bank mistake per NumPy task in each copy")
     parser.add_argument("--repeat", type=int, default=3,
                         help="how many times to time the batch (the median counts)")
+    parser.add_argument("--floor", type=int, default=4,
+                        help="students graded in this process with no worker at the end, "
+                             "the first one not counted (0: none)")
     args = parser.parse_args(argv)
     cold_n = args.students if args.cold is None else max(1, min(args.cold, args.students))
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         klass = Path(tmp) / "class"
         _class(klass, args.students, args.mistakes)
-        runs = []  # one batch takes half a minute: its time varies more than 20 checks'
-        for k in range(max(1, args.repeat)):
+        runs, timed = [], []  # one batch takes half a minute: its time varies more than
+        repeat = max(1, args.repeat)  # 20 checks'; each is followed by its share of those
+        for k in range(repeat):  # checks, so that both halves see the same machine
             out = Path(tmp) / f"out{k}"
             wall, cpu = _timed([sys.executable, "-m", "grader", "batch", str(klass),
                                 "--output-dir", str(out), "--jobs", str(args.jobs)],
                                out / "gradebook.csv")
             with open(out / "gradebook.csv", newline="", encoding="utf-8") as fh:
                 runs.append((wall, cpu, list(csv.DictReader(fh))))
+            timed += [_timed([sys.executable, "-m", "grader", "check",
+                              str(klass / f"student{i:02d}"), "--no-cache", "--quiet",
+                              "--format", "json"])
+                      for i in range(k * cold_n // repeat, (k + 1) * cold_n // repeat)]
         runs.sort(key=lambda run: run[0])
         batch, batch_cpu, rows = runs[len(runs) // 2]
         scores = sorted({float(r["score"]) for _, _, rr in runs for r in rr})
-        timed = [_timed([sys.executable, "-m", "grader", "check", str(klass / f"student{i:02d}"),
-                         "--no-cache", "--quiet", "--format", "json"]) for i in range(cold_n)]
     cold = [wall for wall, _ in timed]
     cold_total = sum(cold) * args.students / cold_n
     what = "with 3 mistakes each" if args.mistakes else ""
@@ -146,7 +159,24 @@ def main(argv: list[str] | None = None) -> int:
               f"{one:.1f} CPU-s; at 1/8 the batch may spend {allowed:.1f} CPU-s (every core "
               f"busy throughout): after one cold check's worth for its start, that leaves "
               f"{left} (now about {(batch_cpu - one) / max(1, args.students - 1):.2f})")
+        if args.floor >= 2 and not args.mistakes:
+            _floor_line(args.floor, each, (batch_cpu - one) / max(1, args.students - 1))
     return 0
+
+
+def _floor_line(n: int, allowed: float, now: float) -> None:
+    """The floor (``python -m bench workers``: a further student graded in this process,
+    no worker at all) beside what 1/8 allows: what is left for isolation to cost."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("OMP_NUM_THREADS", "1")  # as the grader program sets it
+    from bench.workers import floor_cpu
+
+    floor = statistics.median(floor_cpu(n))
+    room = allowed - floor
+    print(f"floor: a further student graded with no worker at all costs {floor:.2f} CPU-s "
+          f"(median of {n - 1}); at 1/8, workers, sandboxes and round trips may cost "
+          + (f"{room:.2f} CPU-s per further student (now about {now - floor:.2f})"
+             if room > 0 else "nothing: the floor alone is more than 1/8 allows"))
 
 
 def _budget(batch: float, cold_total: float, rows: list[dict], jobs: int) -> None:

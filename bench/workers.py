@@ -42,7 +42,7 @@ from pathlib import Path
 
 from bench.machine import machine_cpu
 
-__all__ = ["main"]
+__all__ = ["main", "floor_cpu"]
 
 ROOT = Path(__file__).resolve().parent.parent
 TASKS = ("initializers", "batchnorm", "diagnostics", "frameworks", "quiz")
@@ -111,7 +111,7 @@ def _ahead_or_not(pool, n: int) -> dict[bool, list[tuple[float, float]]]:
     return rows
 
 
-def _floor(n: int) -> list[float]:
+def floor_cpu(n: int) -> list[float]:
     """CPU seconds of each further student graded in this process (no workers)."""
     sys.path.insert(0, str(ROOT / "tests"))
     from standin import InProcessPool
@@ -214,7 +214,7 @@ def main(argv: list[str] | None = None) -> int:
         ahead = _ahead_or_not(pool, max(2, args.students))
     finally:
         pool.close()
-    floor = _floor(max(2, args.students))
+    floor = floor_cpu(max(2, args.students))
     wall, machine, own = (statistics.median(r[i] for r in rows) for i in range(3))
     started = statistics.median(r[3] for r in rows)
     print(f"a further student (median of {len(rows)}): {wall:.2f} s wall, {machine:.2f} CPU-s "
