@@ -24,8 +24,8 @@ what the whole machine spent on the batch and on a cold check, and what 1/8
 leaves for each further student once one cold check's worth is paid for the
 batch's start (its imports and its first student), beside the floor, measured
 at the end of the same run as ``python -m bench workers`` does (``--floor``
-students graded in this process with no worker at all; 4 by default, the first
-not counted): the difference is what the workers, their sandboxes and their
+copies of the reference graded in this process with no worker at all; 4 by
+default, the first not counted; none with ``--mistakes``): the difference is what the workers, their sandboxes and their
 round trips may cost at most. (The floor is a little above what grading with
 no isolation costs: the stand-in packs every request and reply, and takes a
 tamper guard per call.)
@@ -107,8 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3,
                         help="how many times to time the batch (the median counts)")
     parser.add_argument("--floor", type=int, default=4,
-                        help="students graded in this process with no worker at the end, "
-                             "the first one not counted (0: none)")
+                        help="copies of the reference graded in this process with no "
+                             "worker at the end, the first one not counted (0: none; none "
+                             "with --mistakes)")
     args = parser.parse_args(argv)
     cold_n = args.students if args.cold is None else max(1, min(args.cold, args.students))
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
