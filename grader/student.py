@@ -655,11 +655,19 @@ class StudentFunction:
         asked for (none once the function is not run again)."""
         return self.worker.ahead(messages if len(self._strikes) < self.max_strikes else ())
 
-    def call(self, *args, _post: str | None = None, **kwargs) -> Call:
-        """Run the function; a student exception is returned in ``Call.raised``."""
+    def call(self, *args, _post: str | None = None, _expected: str | None = None,
+             **kwargs) -> Call:
+        """Run the function; a student exception is returned in ``Call.raised``.
+
+        ``_expected`` names the exception class a check asks for (a refusal:
+        ``"ValueError"``): one of it comes back without its traceback, which no
+        message shows and the worker would format hundreds of times a grading.
+        """
         what = f"{self.name}(...)"
-        reply = self._request({"op": "call", "args": list(args), "kwargs": kwargs,
-                               "post": _post}, what)
+        request = {"op": "call", "args": list(args), "kwargs": kwargs, "post": _post}
+        if _expected is not None:
+            request["expected"] = _expected
+        reply = self._request(request, what)
         status = reply.get("status")
         if status == "not_implemented":
             raise StudentNotImplemented(

@@ -112,7 +112,10 @@ def _student_traceback(exc: BaseException, submission: str) -> str:
     return "".join(lines)[-_TEXT_CAP:]
 
 
-def _exception_report(exc: BaseException, submission: str) -> dict:
+def _exception_report(exc: BaseException, submission: str, expected: str | None = None
+                      ) -> dict:
+    """``exc`` as plain data; an instance of the class named ``expected`` (the refusal a
+    check asked for) goes without its traceback, which no message shows."""
     mro = [
         c.__name__ if c.__module__ == "builtins" else f"{c.__module__}.{c.__qualname__}"
         for c in type(exc).__mro__
@@ -122,7 +125,7 @@ def _exception_report(exc: BaseException, submission: str) -> dict:
     except Exception:  # noqa: BLE001
         message = "<unprintable>"
     return {"type": mro[0], "mro": mro, "message": message[:_TEXT_CAP],
-            "traceback": _student_traceback(exc, submission)}
+            "traceback": "" if expected in mro else _student_traceback(exc, submission)}
 
 
 class _SubmissionFinder:
@@ -356,7 +359,8 @@ def call_target(target, request: dict, submission: str, guard: Guard | None = No
         except NotImplementedError as exc:
             return {"status": "not_implemented", "message": str(exc)[:_TEXT_CAP]}
         except BaseException as exc:  # noqa: BLE001 - SystemExit too: it is the student's
-            return {"status": "raised", **_exception_report(exc, submission)}
+            return {"status": "raised",
+                    **_exception_report(exc, submission, request.get("expected"))}
     tampered = guard.tampered()
     if tampered:
         guard.restore()

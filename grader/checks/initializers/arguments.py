@@ -17,7 +17,7 @@ _BAD_DIMS = [(-1, "a negative dimension"), (4.0, "a float dimension, even 4.0"),
 
 def expect_value_error(student, args: tuple, kw: dict, why: str, name: str) -> str | None:
     """None if the call raised ValueError, else what went wrong (for a message)."""
-    result = student.call(*args, **kw)
+    result = student.call(*args, _expected="ValueError", **kw)
     shown = ", ".join([repr(a) for a in args] + [f"{k}={v!r}" for k, v in kw.items()])
     call = f"{name}({shown})"
     if result.raised is None:
