@@ -355,55 +355,121 @@ def ks_one_sample(z: np.ndarray, family: str, alpha: float) -> Verdict:
     return Verdict("KS distance", d, 0.0, t, bool(d <= t), alpha, n, sentence)
 
 
+#: values of a reference per block, on average, in :func:`ks_two_sample`'s first pass
+BLOCK = 32
+
+
 @dataclass(frozen=True)
 class Reference:
     """A sample prepared once for the two-sample tests of many others (read-only): its
-    values as drawn, sorted, the count of its values <= each sorted one and of those
-    below it, its mean square."""
+    values as drawn, sorted, the block of each sorted value and how many values the
+    blocks up to each hold (:func:`ks_two_sample`), the grid that places a value in its
+    block, and its mean square."""
 
     values: np.ndarray
     sorted: np.ndarray
-    at_own: np.ndarray
-    below_own: np.ndarray
+    blocks: np.ndarray
+    upto: np.ndarray
+    low: float
+    scale: float
     mean_square: float
 
     def head(self, n: int) -> "Reference":
         """The reference of the first ``n`` values (itself when that is all of them)."""
         return self if n == self.values.size else reference(self.values[:n])
 
+    def block_of(self, v: np.ndarray) -> np.ndarray:
+        """The block of each value of ``v`` (:func:`_blocks`)."""
+        return _blocks(v, self.low, self.scale, self.upto.size)
+
+
+def _blocks(v: np.ndarray, low: float, scale: float, k: int) -> np.ndarray:
+    """The block of each value: ``floor((v - low) * scale)`` within the ``k`` blocks (NaN,
+    which sorts last, in the last one). It never decreases as ``v`` grows (each step
+    rounds monotonically), so a block holds the values of one interval, the same for
+    every sample placed with the same grid."""
+    with np.errstate(invalid="ignore"):  # an infinite value on a grid of scale 0
+        t = (np.asarray(v, dtype=np.float64) - low) * scale
+    np.clip(t, 0, k - 1, out=t)
+    np.nan_to_num(t, copy=False, nan=k - 1)
+    return t.astype(np.intp)
+
 
 def reference(y: np.ndarray) -> Reference:
-    """``y`` prepared for :func:`ks_two_sample` and :func:`scale_two_sample`."""
+    """``y`` prepared for :func:`ks_two_sample` and :func:`scale_two_sample`: an even grid
+    of about ``y.size / BLOCK`` blocks between its smallest and largest finite values
+    (one block when they are equal or too far apart for a float)."""
     y = np.array(y, dtype=np.float64).ravel()
     ys = np.sort(y)
-    at_own = np.searchsorted(ys, ys, side="right")
-    below_own = np.searchsorted(ys, ys, side="left")
-    for arr in (y, ys, at_own, below_own):
+    finite = ys[np.isfinite(ys)]
+    k = max(1, ys.size // BLOCK)
+    span = float(finite[-1]) - float(finite[0]) if finite.size else 0.0
+    scale = k / span if span > 0.0 else 0.0
+    low = float(finite[0]) if finite.size else 0.0
+    if not 0.0 < scale < math.inf:
+        k, low, scale = 1, 0.0, 0.0
+    blocks = _blocks(ys, low, scale, k)
+    upto = np.cumsum(np.bincount(blocks, minlength=k))
+    for arr in (y, ys, blocks, upto):
         arr.flags.writeable = False
-    return Reference(y, ys, at_own, below_own, float(np.mean(y * y)))
+    return Reference(y, ys, blocks, upto, low, scale, float(np.mean(y * y)))
+
+
+def _largest_gap(x: np.ndarray, ref: Reference) -> int:
+    """max over every value v of either sample of |#x <= v - #y <= v| (``x`` unsorted).
+
+    Both counts at the upper end of each block are exact (``Reference.block_of``
+    places both samples alike), and within a block neither count leaves the range
+    it spans: a block whose widest possible gap is no larger than the largest gap
+    at the blocks' ends cannot hold a larger one. The values of the other blocks
+    alone are sorted and counted one by one. A correct sample leaves a handful of
+    blocks of some 30 values open (2.6 ms for 131,072 values here, against 14 ms
+    for sorting it whole and searching the reference in it), one far from the
+    reference fewer; only one that nearly equals the reference value by value
+    opens them all, and costs a sort of both samples together (36 ms).
+    """
+    k = ref.upto.size
+    bx = ref.block_of(x)
+    upto_x, upto_y = np.cumsum(np.bincount(bx, minlength=k)), ref.upto
+    largest = int(np.max(np.abs(upto_x - upto_y)))
+    from_x = np.concatenate(([0], upto_x[:-1]))  # the counts below each block
+    from_y = np.concatenate(([0], upto_y[:-1]))
+    wide = np.maximum(upto_x - from_y, upto_y - from_x) > largest
+    if not wide.any():
+        return largest
+    opened_x, opened_y = wide[bx], wide[ref.blocks]
+    both = np.concatenate([np.asarray(x, dtype=np.float64)[opened_x], ref.sorted[opened_y]])
+    block = np.concatenate([bx[opened_x], ref.blocks[opened_y]])
+    mine = np.zeros(both.size, dtype=bool)
+    mine[:opened_x.sum()] = True
+    order = np.argsort(both, kind="stable")  # NaN last, in the last block: blocks ascend
+    both, block, mine = both[order], block[order], mine[order]
+    seen_x, seen_y = np.cumsum(mine), np.cumsum(~mine)
+    first = np.searchsorted(block, block, side="left")  # where each value's block begins
+    at_x = from_x[block] + seen_x - (seen_x[first] - mine[first])
+    at_y = from_y[block] + seen_y - (seen_y[first] - ~mine[first])
+    nan = np.isnan(both)
+    last = np.ones(both.size, dtype=bool)  # the last of equal values (NaN equal to NaN)
+    last[:-1] = (both[1:] != both[:-1]) & ~(nan[1:] & nan[:-1])
+    return max(largest, int(np.max(np.abs(at_x[last] - at_y[last]))))
 
 
 def ks_two_sample(x: np.ndarray, y: "np.ndarray | Reference", alpha: float) -> Verdict:
     """Two-sample D of equal-size samples; threshold from Wei & Dudley's two-sample DKW.
 
-    D is the largest gap between the two empirical CDFs over every value of
-    either sample (``y`` may be a :class:`Reference`: the same D). Both CDFs are
-    steps, so the gap is largest at a value of ``y`` or just below one (where
-    ``x``'s CDF has climbed most and ``y``'s not yet): two passes over ``y`` find
-    it, ties (within or across the samples) included.
+    D is the largest gap between the two empirical CDFs, which (both being
+    steps) is reached at a value of either sample: ``max |#x <= v - #y <= v| /
+    n`` over them, ties within or across the samples included, NaN counted as
+    above every number. ``y`` may be a :class:`Reference`: the same D, found
+    without sorting ``x`` where a coarse pass shows where the gap cannot be
+    largest (:func:`_largest_gap`).
     """
-    xs = np.sort(np.asarray(x, dtype=np.float64).ravel())
+    x = np.asarray(x, dtype=np.float64).ravel()
     ref = y if isinstance(y, Reference) else reference(y)
-    n = xs.size
+    n = x.size
     if ref.sorted.size != n or n < 458:
         raise ValueError("the two-sample DKW bound needs equal sizes n = m >= 458")
-    left = np.searchsorted(xs, ref.sorted, side="left")  # x < y, for each y
-    first = xs[np.minimum(left, n - 1)]  # the smallest x >= y (when there is one)
-    tied = bool(np.any((first == ref.sorted) & (left < n)))
-    right = np.searchsorted(xs, ref.sorted, side="right") if tied else left  # x <= y
-    upto, below = right / n, left / n  # F_x at each y, and just below it
-    d = float(max(np.max(np.abs(upto - ref.at_own / n)),
-                  np.max(np.abs(below - ref.below_own / n))))
+    d = _largest_gap(x, ref) / n
     t = math.sqrt(math.log(2.0 / alpha) / n)
     sentence = (f"two-sample KS distance D = {d:.4f} (samples of one law have D ≤ {t:.4f} "
                 f"at n = m = {n} except with probability α = {alpha:.1e}, two-sample DKW "

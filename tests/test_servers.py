@@ -274,29 +274,50 @@ def test_a_grader_that_waits_in_vain_starts_with_a_fresh_memory():
 # -- the two-sample test on a prepared reference ------------------------------------------
 
 def _ks_by_definition(x, y):
+    """max over every value v of either sample of |#x <= v - #y <= v| / n (equal sizes;
+    NaN sorts above every number, as numpy's sort and searchsorted have it)."""
     both = np.concatenate([x, y])
-    fx = np.searchsorted(np.sort(x), both, side="right") / x.size
-    fy = np.searchsorted(np.sort(y), both, side="right") / y.size
-    return float(np.max(np.abs(fx - fy)))
+    fx = np.searchsorted(np.sort(x), both, side="right")
+    fy = np.searchsorted(np.sort(y), both, side="right")
+    return float(np.max(np.abs(fx - fy))) / x.size
+
+
+def _sample(kind, rng, n):
+    if kind == "continuous":
+        return rng.normal(size=n), rng.normal(size=n)
+    if kind == "ties":
+        return rng.integers(0, 5, n) * 1.0, rng.integers(0, 7, n) * 1.0
+    if kind == "shared values":  # ties across the samples: D is not 1 for equal laws
+        return rng.integers(0, 50, n) * 1.0, rng.integers(0, 50, n) * 1.0
+    if kind == "constant":
+        return np.full(n, 0.5), np.full(n, 0.5)
+    if kind == "shifted":
+        return rng.normal(0.2, 1.3, n), rng.normal(size=n)
+    if kind == "one constant":
+        return np.full(n, 0.5), rng.uniform(size=n)
+    if kind == "nan and inf":  # NaN above every number, infinities at the ends
+        x, y = rng.normal(size=n), rng.normal(size=n)
+        x[rng.integers(0, n, n // 10)] = np.nan
+        x[:3], y[:2], y[5] = np.inf, -np.inf, np.nan
+        return x, y
+    if kind == "outside":  # every value of x beyond the reference's grid, on both sides
+        return np.where(rng.uniform(size=n) < 0.5, -50.0, 50.0) + rng.normal(size=n), \
+            rng.normal(size=n)
+    if kind == "narrow":  # a grid too fine for a float (a span of a few ulps)
+        return 1.0 + rng.integers(0, 3, n) * 2e-16, 1.0 + rng.integers(0, 3, n) * 2e-16
+    if kind == "huge":  # a span beyond the largest float: one block
+        return rng.choice([-1e308, 0.0, 1e308], n), rng.choice([-1e308, 1e308, 3.0], n)
+    x = rng.normal(size=n)  # "close": a near copy, where many blocks stay open
+    return x + rng.normal(0, 1e-3, n), x
 
 
 @pytest.mark.parametrize("kind", ["continuous", "ties", "shared values", "shifted",
-                                  "constant", "one constant"])
+                                  "constant", "one constant", "nan and inf", "outside",
+                                  "narrow", "huge", "close"])
 def test_the_two_sample_distance_is_the_definitions(kind):
     rng = np.random.default_rng(3)
-    for n in (458, 999, 4096):
-        if kind == "continuous":
-            x, y = rng.normal(size=n), rng.normal(size=n)
-        elif kind == "ties":
-            x, y = rng.integers(0, 5, n) * 1.0, rng.integers(0, 7, n) * 1.0
-        elif kind == "shared values":  # ties across the samples: D is not 1 for equal laws
-            x, y = rng.integers(0, 50, n) * 1.0, rng.integers(0, 50, n) * 1.0
-        elif kind == "constant":
-            x, y = np.full(n, 0.5), np.full(n, 0.5)
-        elif kind == "shifted":
-            x, y = rng.normal(0.2, 1.3, n), rng.normal(size=n)
-        else:
-            x, y = np.full(n, 0.5), rng.uniform(size=n)
+    for n in (458, 999, 4096, 131_072):
+        x, y = _sample(kind, rng, n)
         ref = stats.reference(y)
         if kind == "constant":
             assert stats.ks_two_sample(x, ref, 1e-9).statistic == 0.0
