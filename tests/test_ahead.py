@@ -274,7 +274,9 @@ class _Recording:
 def test_the_reference_replayed_makes_the_same_calls_each_announced_before_it_is_made():
     """Finding each example's first call changes nothing the checks draw or ask; the
     replays announce every call they make but the second of an example, which the
-    next replays no longer announce."""
+    next replays no longer announce. The fixed lists of refusals (five initializers',
+    compute_fans' and calculate_gain's invalid inputs) are announced in every grading,
+    the first included."""
     from grader.grading import load_batteries
     from grader.runner import RunOptions, run
     from grader.submission import locate
@@ -289,9 +291,46 @@ def test_the_reference_replayed_makes_the_same_calls_each_announced_before_it_is
         pools.append(pool)
     first, second, third = pools
     assert second.requests == first.requests == third.requests
-    assert first.blocks == []
+    assert len(first.blocks) == 7 and not any(b.missed or b.queued for b in first.blocks)
     assert len([b for b in second.blocks if b.missed]) == 2  # clip's and diagnose's scaling
     assert len(third.blocks) == len(second.blocks) - 2
     assert not any(b.missed or b.queued for b in third.blocks)
     made = sum(len(r) for r in third.requests.values())
     assert sum(third.sizes) > made / 2, (sum(third.sizes), made)
+
+
+def test_a_fixed_list_of_refusals_goes_ahead_and_reads_as_one_by_one():
+    """The invalid-input checks' lists of calls (``expect_value_errors``): every call is
+    announced before the first is made, the worker runs them once each in order, and
+    the problems are those of the calls made one by one."""
+    from grader.checks.initializers.arguments import expect_value_error, expect_value_errors
+
+    calls = [(((8, d),), {}, f"a dimension of {d}") for d in (-1, -2, -3, -4, -5)]
+    fake = _Fake(lambda x: 0.0)
+    f = fake.function()
+    announced = []
+    inner = f.ahead
+
+    def recording(messages):
+        announced.extend(messages)
+        return inner(messages)
+
+    f.ahead = recording
+    listed = expect_value_errors(f, calls, "f")
+    alone = _Fake(lambda x: 0.0).function()
+    assert listed == [expect_value_error(alone, a, kw, why, "f") for a, kw, why in calls]
+    assert len(listed) == 5 and listed[0].startswith("f((8, -1)) returned")
+    assert [m["args"] for m in announced] == [[a[0]] for a, _, _ in calls]
+    assert all(m["expected"] == "ValueError" for m in announced)
+    assert fake.runs == [[(8, d) for d in (-1, -2, -3, -4, -5)]] and fake.killed == 0
+
+
+def test_a_list_stopped_by_a_crash_leaves_nothing_it_ran_ahead_behind():
+    from grader.checks.initializers.arguments import expect_value_errors
+
+    fake = _Fake(lambda x: 0.0, crash_at=(8, -2))
+    f = fake.function()
+    with pytest.raises(StudentCrashed):
+        expect_value_errors(f, [(((8, d),), {}, "why") for d in (-1, -2, -3, -4)], "f")
+    assert fake.killed >= 1
+    assert f((8, -9)) == 0.0 and fake.runs[-1] == [(8, -9)]  # a fresh worker, one call

@@ -1,13 +1,16 @@
 """Invalid arguments every initializer must refuse with ``ValueError``."""
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 from hypothesis import strategies as st
 
 from grader.check import describe
 from grader.student import StudentRaised, called_wrongly
 
-__all__ = ["expect_value_error", "bad_shapes", "bad_shape", "shape_strategy"]
+__all__ = ["expect_value_error", "expect_value_errors", "bad_shapes", "bad_shape",
+           "shape_strategy"]
 
 _BAD_DIMS = [(-1, "a negative dimension"), (4.0, "a float dimension, even 4.0"),
              (np.float64(4.0), "a NumPy float dimension"), (True, "a bool dimension"),
@@ -27,6 +30,18 @@ def expect_value_error(student, args: tuple, kw: dict, why: str, name: str) -> s
     if not result.raised.is_a("ValueError"):
         return f"{call} raised {result.raised.type} instead of ValueError ({why})"
     return None
+
+
+def expect_value_errors(student, calls: list[tuple[tuple, dict, str]], name: str
+                        ) -> list[str]:
+    """What went wrong in each of ``calls`` (``(args, kwargs, why)``; see
+    :func:`expect_value_error`), in order. Each is one call whose arguments are fixed
+    in advance, so they all go to the worker ahead (``StudentFunction.ahead``) instead
+    of one round trip each; a call that stops the list (one that cannot be made as
+    SPEC says) stops the worker with what it ran ahead."""
+    runs = [partial(expect_value_error, student, args, kw, why, name) for args, kw, why in calls]
+    with student.ahead([m for run in runs if (m := student.first_call(run)) is not None]):
+        return [p for run in runs if (p := run())]
 
 
 def bad_shapes(base: tuple[int, ...]) -> list[tuple[object, str]]:

@@ -17,7 +17,7 @@ import numpy as np
 
 from grader.check import Check, CheckFailed, describe, number, summarize
 from grader.checks.initializers.arguments import (bad_shape, bad_shapes, expect_value_error,
-                                                  shape_strategy)
+                                                  expect_value_errors, shape_strategy)
 from grader.checks.initializers.design import NONLINEARITIES
 from grader.checks.initializers.mistakes import fans_hint
 from grader.oracles import initializers as oracle
@@ -94,8 +94,7 @@ def _fans_invalid(student, rng) -> str:
               for lay in ("tf", "Keras", None, 1)]
     calls += [(((3, 3, 2.0, 4),), {"layout": "keras"}, "a float dimension"),
               (((False,),), {"layout": "keras"}, "a bool dimension")]
-    problems = [p for args, kw, why in calls
-                if (p := expect_value_error(student, args, kw, why, "compute_fans"))]
+    problems = expect_value_errors(student, calls, "compute_fans")
     if problems:
         raise CheckFailed("compute_fans should raise ValueError for invalid input: "
                           + summarize(problems, 4),
@@ -238,8 +237,7 @@ def _gain_invalid(student, rng) -> str:
     calls += [(("leaky_relu", p), {}, f"param {p!r} is not a finite real number")
               for p in (float("nan"), float("inf"), float("-inf"), True, False, "0.2", [0.2])]
     calls += [((None,), {}, "the nonlinearity must be a string")]
-    problems = [p for args, kw, why in calls
-                if (p := expect_value_error(student, args, kw, why, "calculate_gain"))]
+    problems = expect_value_errors(student, calls, "calculate_gain")
     if problems:
         raise CheckFailed("calculate_gain should raise ValueError for invalid input: "
                           + summarize(problems, 4),

@@ -51,7 +51,8 @@ from hypothesis import strategies as st
 from grader import stats
 from grader.check import Check, CheckFailed, expect_array, grader_draw, summarize, values
 from grader.checks.initializers import mistakes
-from grader.checks.initializers.arguments import bad_shape, bad_shapes, expect_value_error
+from grader.checks.initializers.arguments import (bad_shape, bad_shapes, expect_value_error,
+                                                  expect_value_errors)
 from grader.checks.initializers.design import (CASES, CHECK_ALPHA, DEFAULTS, FAMILY_OF,
                                                FAMILY_TEXT, KS_ALPHA, KS_SAMPLES, MIN_SAMPLES,
                                                NONLINEARITIES, PARITY_CASES, PARITY_SAMPLES,
@@ -390,8 +391,7 @@ def _invalid_hint(function: str) -> str:
 
 
 def _invalid_input(function: str, student, rng) -> str:
-    problems = [p for args, kw, why in _invalid_calls(function)
-                if (p := expect_value_error(student, args, kw, why, function))]
+    problems = expect_value_errors(student, _invalid_calls(function), function)
     if problems:
         raise CheckFailed(f"{function} should raise ValueError for invalid input: "
                           + summarize(problems, 4), _invalid_hint(function))
