@@ -655,6 +655,14 @@ class StudentFunction:
         asked for (none once the function is not run again)."""
         return self.worker.ahead(messages if len(self._strikes) < self.max_strikes else ())
 
+    def in_turn(self, runs: list[Callable[[], object]]) -> list:
+        """``[run() for run in runs]``, each run's call sent to the worker ahead
+        (:meth:`ahead`): for a fixed list of inputs, where every run makes one call whose
+        arguments are known before any of them runs. A run that raises stops the list
+        there, and the worker with what it ran ahead."""
+        with self.ahead([m for run in runs if (m := self.first_call(run)) is not None]):
+            return [run() for run in runs]
+
     def call(self, *args, _post: str | None = None, _expected: str | None = None,
              **kwargs) -> Call:
         """Run the function; a student exception is returned in ``Call.raised``.

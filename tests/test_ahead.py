@@ -274,9 +274,9 @@ class _Recording:
 def test_the_reference_replayed_makes_the_same_calls_each_announced_before_it_is_made():
     """Finding each example's first call changes nothing the checks draw or ask; the
     replays announce every call they make but the second of an example, which the
-    next replays no longer announce. The fixed lists of refusals (five initializers',
-    compute_fans' and calculate_gain's invalid inputs) are announced in every grading,
-    the first included."""
+    next replays no longer announce. The fixed lists of inputs are announced in every
+    grading, the first included: each initializer's invalid and valid shapes (5 x 2),
+    compute_fans' invalid ones, calculate_gain's table and invalid names (13 lists)."""
     from grader.grading import load_batteries
     from grader.runner import RunOptions, run
     from grader.submission import locate
@@ -291,7 +291,7 @@ def test_the_reference_replayed_makes_the_same_calls_each_announced_before_it_is
         pools.append(pool)
     first, second, third = pools
     assert second.requests == first.requests == third.requests
-    assert len(first.blocks) == 7 and not any(b.missed or b.queued for b in first.blocks)
+    assert len(first.blocks) == 13 and not any(b.missed or b.queued for b in first.blocks)
     assert len([b for b in second.blocks if b.missed]) == 2  # clip's and diagnose's scaling
     assert len(third.blocks) == len(second.blocks) - 2
     assert not any(b.missed or b.queued for b in third.blocks)

@@ -36,12 +36,11 @@ def expect_value_errors(student, calls: list[tuple[tuple, dict, str]], name: str
                         ) -> list[str]:
     """What went wrong in each of ``calls`` (``(args, kwargs, why)``; see
     :func:`expect_value_error`), in order. Each is one call whose arguments are fixed
-    in advance, so they all go to the worker ahead (``StudentFunction.ahead``) instead
-    of one round trip each; a call that stops the list (one that cannot be made as
-    SPEC says) stops the worker with what it ran ahead."""
-    runs = [partial(expect_value_error, student, args, kw, why, name) for args, kw, why in calls]
-    with student.ahead([m for run in runs if (m := student.first_call(run)) is not None]):
-        return [p for run in runs if (p := run())]
+    in advance, so they all go to the worker ahead (``StudentFunction.in_turn``)
+    instead of one round trip each; a call that stops the list (one that cannot be
+    made as SPEC says) stops the worker with what it ran ahead."""
+    return [p for p in student.in_turn([partial(expect_value_error, student, args, kw, why,
+                                                name) for args, kw, why in calls]) if p]
 
 
 def bad_shapes(base: tuple[int, ...]) -> list[tuple[object, str]]:

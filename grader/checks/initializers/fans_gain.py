@@ -213,9 +213,9 @@ def _check_gain(student, name: str, param, want: float, source: str) -> None:
 
 
 def _gain_values(student, rng) -> str:
-    for name, param in _gain_table():
-        _check_gain(student, name, param, oracle.calculate_gain(name, param),
-                    "the table of the docstring")
+    student.in_turn([partial(_check_gain, student, name, param,  # one call each: ahead
+                             oracle.calculate_gain(name, param), "the table of the docstring")
+                     for name, param in _gain_table()])
     return ""
 
 

@@ -347,9 +347,11 @@ def _check_valid(function: str, student, shape, kw: dict, seed: int | None) -> N
 
 
 def _shape_dtype(function: str, student, rng) -> str:
-    for shape, layout in _FIXED_VALID:
-        _check_valid(function, student, shape, {"layout": layout}, _seed(rng))
-    _check_valid(function, student, (8, 4), {}, None)  # rng=None: a fresh default_rng()
+    # one call each, all known before the first: they go ahead; the last one passes no rng
+    # (the function draws from a fresh default_rng())
+    fixed = [partial(_check_valid, function, student, shape, {"layout": layout}, _seed(rng))
+             for shape, layout in _FIXED_VALID]
+    student.in_turn([*fixed, partial(_check_valid, function, student, (8, 4), {}, None)])
     for_all(_valid_call(function),
             one_origin(lambda ex: _check_valid(function, student, *ex)), rng, max_examples=50,
             memory=student.memory, student=student)
