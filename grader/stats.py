@@ -466,7 +466,9 @@ def reference(y: np.ndarray) -> Reference:
     upto = np.cumsum(np.bincount(blocks, minlength=k))
     for arr in (y, ys, blocks, upto):
         arr.flags.writeable = False
-    return Reference(y, ys, blocks, upto, low, scale, float(np.mean(y * y)))
+    with np.errstate(over="ignore"):  # values near the largest float: an infinite square
+        mean_square = float(np.mean(y * y))
+    return Reference(y, ys, blocks, upto, low, scale, mean_square)
 
 
 def _largest_gap(x: np.ndarray, ref: Reference) -> int:
