@@ -26,6 +26,7 @@ import importlib.machinery
 import importlib.util
 import io
 import json
+import operator
 import os
 import sys
 import traceback
@@ -288,15 +289,23 @@ class Guard:
         self.graders, self.count = loaded
         self.spaces = {name: vars(sys.modules[name]).copy() for name in GUARDED_MODULES
                        if name in sys.modules}
+        self.entries = {name: (tuple(space), tuple(space.values()))
+                        for name, space in self.spaces.items()}
 
     def tampered(self) -> list[str]:
-        """What student code replaced or deleted, or the grader's modules it imported."""
+        """What student code replaced or deleted, or the grader's modules it imported.
+
+        Objects are compared by identity, never with ``==``: a stand-in whose
+        ``__eq__`` says yes to anything is a replacement all the same.
+        """
         changed = []
         for name, space in self.spaces.items():
             module = sys.modules.get(name)
             current = vars(module) if module is not None else {}
-            if current == space:  # identical objects compare equal at once
-                continue
+            names, values = self.entries[name]
+            if len(current) == len(names) and all(map(operator.is_, current.values(), values)) \
+                    and all(map(operator.is_, current, names)):
+                continue  # the same objects under the same names, in the same order
             changed += [f"{name}.{attr}" for attr, value in space.items()
                         if current.get(attr, _MISSING) is not value]
         imported = []

@@ -59,6 +59,17 @@ CASES = {
     "memory_bomb": ("diagnostics", SIG + "    blocks = []\n    while True:\n"
                     "        blocks.append(bytearray(10**8))\n", "diagnose", {"error", "timeout"}),
     "os_exit": ("diagnostics", SIG + "    import os\n    os._exit(3)\n", "diagnose", {"error"}),
+    # NumPy patched with a stand-in that answers as the original and says it equals
+    # anything: the guard compares by identity, so it is caught all the same
+    "patch_with_a_liar": ("diagnostics", "_honest = diagnose\n\n\nclass _Liar:\n"
+                          "    def __init__(self, f):\n        self.f = f\n\n"
+                          "    def __call__(self, *a, **k):\n        return self.f(*a, **k)\n\n"
+                          "    def __eq__(self, other):\n        return True\n\n"
+                          "    __hash__ = None\n\n\n"
+                          + SIG + "    import numpy as np\n"
+                          "    if not isinstance(np.mean, _Liar):\n"
+                          "        np.mean = _Liar(np.mean)\n"
+                          "    return _honest(grad_norms, ratio)\n", "diagnose", {"error"}),
     "segfault": ("diagnostics", SIG + "    import ctypes\n    ctypes.string_at(0)\n",
                  "diagnose", {"error"}),
     "sys_exit_in_call": ("diagnostics", SIG + "    import sys\n    sys.exit(0)\n", "diagnose",
