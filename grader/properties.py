@@ -119,8 +119,8 @@ def _replay(drawn: tuple, prop: Callable[[object], None], student: StudentFuncti
     """
     if student is None or memory.one_by_one(key):
         return _failure_on(drawn, prop)
-    calls = (student.first_call(lambda e=example: prop(copy.deepcopy(e))) for example in drawn)
-    with student.ahead([c for c in calls if c is not None]) as run:
+    with student.ahead_of([lambda e=example: prop(copy.deepcopy(e))
+                           for example in drawn]) as run:
         failure = _failure_on(drawn, prop)
     if run.missed:
         memory.keep_one_by_one(key)

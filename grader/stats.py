@@ -352,8 +352,8 @@ def _one_sample_distance(z: np.ndarray, family: str) -> float:
     """:func:`ks_distance` of ``z`` (unsorted, no NaN) against the family's CDF, the
     same float, without sorting all of ``z``.
 
-    Each value is counted in its block of an even grid (``floor((z + R) * scale)``,
-    which never decreases as z grows), so the rank of a value is the count of the
+    Each value is counted in its block of an even grid (:func:`_blocks`, which
+    never decreases as z grows), so the rank of a value is the count of the
     blocks below plus its rank within its own. Within a block the CDF stays between
     its values a hair outside the block's ends, so the block's terms of D are
     bounded. The block with the largest bound is computed exactly first; then every
@@ -363,9 +363,7 @@ def _one_sample_distance(z: np.ndarray, family: str) -> float:
     n = z.size
     k = max(1, n // GRID_BLOCK)
     scale = k / (2 * GRID_REACH)
-    t = (z + GRID_REACH) * scale
-    np.clip(t, 0, k - 1, out=t)
-    block = t.astype(np.intp)
+    block = _blocks(z, -GRID_REACH, scale, k)
     upto = np.cumsum(np.bincount(block, minlength=k))
     below = np.concatenate(([0], upto[:-1]))
     edges = np.arange(k + 1) / scale - GRID_REACH
@@ -472,7 +470,7 @@ def reference(y: np.ndarray) -> Reference:
 
 
 def _largest_gap(x: np.ndarray, ref: Reference) -> int:
-    """max over every value v of either sample of |#x <= v - #y <= v| (``x`` unsorted).
+    """max over every value v of either sample of |#x <= v - #y <= v| (``x`` flat float64).
 
     Both counts at the upper end of each block are exact (``Reference.block_of``
     places both samples alike), and within a block neither count leaves the range
@@ -494,7 +492,7 @@ def _largest_gap(x: np.ndarray, ref: Reference) -> int:
     if not wide.any():
         return largest
     opened_x, opened_y = wide[bx], wide[ref.blocks]
-    both = np.concatenate([np.asarray(x, dtype=np.float64)[opened_x], ref.sorted[opened_y]])
+    both = np.concatenate([x[opened_x], ref.sorted[opened_y]])
     block = np.concatenate([bx[opened_x], ref.blocks[opened_y]])
     mine = np.zeros(both.size, dtype=bool)
     mine[:opened_x.sum()] = True

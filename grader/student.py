@@ -655,12 +655,17 @@ class StudentFunction:
         asked for (none once the function is not run again)."""
         return self.worker.ahead(messages if len(self._strikes) < self.max_strikes else ())
 
+    def ahead_of(self, runs):
+        """:meth:`ahead` for the first call of each of ``runs`` (:meth:`first_call`), in
+        order: the calls they are about to make, found before any is made."""
+        return self.ahead([m for run in runs if (m := self.first_call(run)) is not None])
+
     def in_turn(self, runs: list[Callable[[], object]]) -> list:
         """``[run() for run in runs]``, each run's call sent to the worker ahead
-        (:meth:`ahead`): for a fixed list of inputs, where every run makes one call whose
-        arguments are known before any of them runs. A run that raises stops the list
-        there, and the worker with what it ran ahead."""
-        with self.ahead([m for run in runs if (m := self.first_call(run)) is not None]):
+        (:meth:`ahead_of`): for a fixed list of inputs, where every run makes one call
+        whose arguments are known before any of them runs. A run that raises stops the
+        list there, and the worker with what it ran ahead."""
+        with self.ahead_of(runs):
             return [run() for run in runs]
 
     def call(self, *args, _post: str | None = None, _expected: str | None = None,
