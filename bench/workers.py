@@ -15,7 +15,9 @@ libraries):
   CPU) from each of the three servers (``grader.workers``), against the baseline
   of one ``fork`` and exit of this same process;
 * what one call costs across the wire (a trivial function), against calling
-  the same function in this process;
+  the same function in this process and against the baseline of a bare round
+  trip of a few bytes on a Unix socket to a forked child that echoes them (the
+  kernel's part), and how much of it is the grader's own CPU;
 * further students whose replayed properties send their calls to the worker
   ahead (``grader.properties``), against the same students with every call
   one by one, taken in turns in the same pool (``--students`` of each);
@@ -23,7 +25,8 @@ libraries):
   (the tests' in-process stand-in pool, ``tests/standin.py``: the student's
   code runs in this process, every request and reply still goes through the
   wire encoding, and a tamper guard is taken per call, which a real worker
-  takes once). What the checks, the student's code and the encoding cost
+  takes once; Keras' answers are kept from one student to the next, as a
+  batch's pool keeps them). What the checks, the student's code and the encoding cost
   with no isolation: a batch cannot grade a further student for less CPU
   than this, whatever its workers cost.
 
@@ -120,8 +123,16 @@ def floor_cpu(n: int) -> list[float]:
     from grader.memory import Memory
     from grader.runner import RunOptions
     from grader.submission import locate
+    from grader.workers import framework_in_process
 
-    pool, memory, cpu = InProcessPool(), Memory(), []
+    class KeptAnswers(InProcessPool):  # as a batch's pool keeps Keras' answers
+        def __init__(self) -> None:
+            self.answers = Memory()
+
+        def framework(self, name: str, *args, **kwargs):
+            return self.answers.expected(framework_in_process, name, *args, **kwargs)
+
+    pool, memory, cpu = KeptAnswers(), Memory(), []
     submission = locate(str(ROOT / "reference"))
     for _ in range(n):
         c0 = _own_cpu()
@@ -172,17 +183,49 @@ def _call_cost(pool, battery, n: int) -> tuple[float, float]:
     worker.start()
     try:
         remote = StudentFunction("calculate_gain", worker)
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), _own_cpu()
         for _ in range(n):
             remote("relu")
-        across = (time.perf_counter() - t0) / n
+        across, own = (time.perf_counter() - t0) / n, (_own_cpu() - c0) / n
     finally:
         worker.close()
     local = importlib.import_module("grader.oracles.initializers").calculate_gain
     t0 = time.perf_counter()
     for _ in range(n):
         local("relu")
-    return across, (time.perf_counter() - t0) / n
+    return across, (time.perf_counter() - t0) / n, own
+
+
+def _bare_round_trip(n: int, size: int = 200) -> float:
+    """Wall time of one round trip of ``size`` bytes between this process and a forked
+    child that echoes them on a Unix socket: what the kernel alone costs a call."""
+    import socket
+
+    mine, theirs = socket.socketpair()
+    pid = os.fork()
+    if pid == 0:  # reads and writes only: nothing of torch or TensorFlow runs here
+        try:
+            mine.close()
+            while True:
+                data = os.read(theirs.fileno(), 65536)
+                if not data:
+                    break
+                os.write(theirs.fileno(), data)
+        finally:
+            os._exit(0)
+    theirs.close()
+    message = b"x" * size
+    try:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            mine.sendall(message)
+            got = 0
+            while got < size:
+                got += len(mine.recv(65536))
+        return (time.perf_counter() - t0) / n
+    finally:
+        mine.close()
+        os.waitpid(pid, 0)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -210,7 +253,8 @@ def main(argv: list[str] | None = None) -> int:
                                                 ("torch", "initializers", "he_normal"),
                                                 ("frameworks", "frameworks",
                                                  "build_keras_model"))]
-        across, local = _call_cost(pool, by_task["initializers"], args.calls)
+        across, local, own_per_call = _call_cost(pool, by_task["initializers"], args.calls)
+        bare = _bare_round_trip(args.calls)
         ahead = _ahead_or_not(pool, max(2, args.students))
     finally:
         pool.close()
@@ -230,7 +274,10 @@ def main(argv: list[str] | None = None) -> int:
     print(f"baseline: fork and exit of the grader : {fork_wall * 1e3:6.1f} ms wall, "
           f"{fork_cpu * 1e3:6.1f} ms CPU")
     print(f"one call across the wire              : {across * 1e6:6.0f} us, "
-          f"{across / local:.0f} x calling it in the grader ({local * 1e6:.1f} us)")
+          f"{across / local:.0f} x calling it in the grader ({local * 1e6:.1f} us), "
+          f"{across / bare:.1f} x the baseline; {own_per_call * 1e6:.0f} us of it is the "
+          f"grader's own CPU")
+    print(f"baseline: a bare round trip on a socket: {bare * 1e6:6.0f} us")
     (w1, c1), (w0, c0) = [[statistics.median(r[i] for r in ahead[a]) for i in range(2)]
                           for a in (True, False)]
     print(f"replays' calls sent ahead / one by one (in turns, median of {len(ahead[True])}): "
