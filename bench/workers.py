@@ -26,8 +26,8 @@ libraries):
   code runs in this process, every request and reply still goes through the
   wire encoding, and a tamper guard is taken per call, which a real worker
   takes once; Keras' answers are kept from one student to the next, as a
-  batch's pool keeps them). What the checks, the student's code and the encoding cost
-  with no isolation: a batch cannot grade a further student for less CPU
+  batch's pool keeps them). What the checks, the student's code and the
+  encoding cost with no isolation: a batch cannot grade a further student for less CPU
   than this, whatever its workers cost.
 
 Linux only (warm servers, ``/proc/stat``). Run:
@@ -170,7 +170,7 @@ def _worker_cost(pool, battery, function: str, n: int) -> tuple[float, float]:
     return (time.perf_counter() - t0) / n, (machine_cpu() - m0) / n
 
 
-def _call_cost(pool, battery, n: int) -> tuple[float, float]:
+def _call_cost(pool, battery, n: int) -> tuple[float, float, float]:
     import importlib
 
     from grader import sandbox
@@ -221,7 +221,10 @@ def _bare_round_trip(n: int, size: int = 200) -> float:
             mine.sendall(message)
             got = 0
             while got < size:
-                got += len(mine.recv(65536))
+                chunk = mine.recv(65536)
+                if not chunk:
+                    raise RuntimeError("the echoing child of the baseline went away")
+                got += len(chunk)
         return (time.perf_counter() - t0) / n
     finally:
         mine.close()
