@@ -17,9 +17,10 @@ It also prints the batch's steady state: the median time a grader spends on
 one student (its first student draws the property-based examples the next
 ones replay, and the batch's start imports the libraries once) over the
 number of graders, against one cold check: what each further student costs.
-Last, where the batch's time goes (start-up, each grader's first student, the
-later ones) and what the goal leaves for each later student once the start-up
-and the first students are paid; and the same in CPU (Linux, ``/proc/stat``):
+Last, where the batch's time goes (start-up and waits, each grader's first
+student, the later ones) and what the goal leaves for each later student once
+the start-up and the first students are paid (in a grader's time: the graders
+grade side by side); and the same in CPU (Linux, ``/proc/stat``):
 what the whole machine spent on the batch and on a cold check, and what 1/8
 leaves for each further student once one cold check's worth is paid for the
 batch's start (its imports and its first student), beside the floor, measured
@@ -184,21 +185,23 @@ def _budget(batch: float, cold_total: float, rows: list[dict], jobs: int) -> Non
     """Where the batch's time goes, and what the goal of 1/8 leaves per further student.
 
     Graders take the students in name order, so the first ``jobs`` rows are each grader's
-    first student (it draws the examples the others replay); what the durations do not
-    cover is the start-up (imports, servers) and the graders' idle ends."""
+    first student (it draws the examples the others replay, or waits for them); what the
+    durations do not cover, per grader, is the start-up (imports, servers), the waits
+    and the idle ends. At 1/8 each grader has the goal's time less that; the first
+    students take their share of it, and the later ones share the rest."""
     durations = [float(r["duration_s"]) for r in sorted(rows, key=lambda r: r["student"])]
     first, later = durations[:jobs], durations[jobs:]
     if not later:
         return
     start = batch - sum(durations) / jobs
-    per_grader = len(later) / jobs
-    left = cold_total / 8 - start - max(first)
-    print(f"where the batch's time goes: {start:.1f} s start-up and idle ends, "
+    left = jobs * (cold_total / 8 - start) - sum(first)  # graders' seconds for the later
+    print(f"where the batch's time goes: {start:.1f} s start-up, waits and idle ends, "
           f"{max(first):.1f} s a grader's first student, {statistics.median(later):.2f} s "
           f"each later one (per grader)")
-    print(f"at 1/8 the batch may take {cold_total / 8:.1f} s: that leaves {left:.1f} s for "
-          f"{len(later)} later students, {max(0.0, left) / per_grader:.2f} s each per grader "
-          f"(now {statistics.median(later):.2f} s)")
+    print(f"at 1/8 the batch may take {cold_total / 8:.1f} s: after the start-up and the "
+          f"first students, its {jobs} graders have {max(0.0, left):.1f} s for {len(later)} "
+          f"later students, {max(0.0, left) / len(later):.2f} s each (now "
+          f"{statistics.median(later):.2f} s)")
 
 
 if __name__ == "__main__":
