@@ -27,8 +27,8 @@ libraries):
   wire encoding, and a tamper guard is taken per call, which a real worker
   takes once; Keras' answers are kept from one student to the next, as a
   batch's pool keeps them). What the checks, the student's code and the
-  encoding cost with no isolation: a batch cannot grade a further student for less CPU
-  than this, whatever its workers cost.
+  encoding cost with no isolation: a batch cannot grade a further student
+  for less CPU than this, whatever its workers cost.
 
 Linux only (warm servers, ``/proc/stat``). Run:
 ``python -m bench workers [--students 5] [--workers 30] [--calls 500]``.
