@@ -26,10 +26,10 @@ leaves for each further student once one cold check's worth is paid for the
 batch's start (its imports and its first student), beside the floor, measured
 at the end of the same run as ``python -m bench workers`` does (``--floor``
 copies of the reference graded in this process with no worker at all; 4 by
-default, the first not counted; none with ``--mistakes``): the difference is what the workers, their sandboxes and their
-round trips may cost at most. (The floor is a little above what grading with
-no isolation costs: the stand-in packs every request and reply, and takes a
-tamper guard per call.)
+default, the first not counted; none with ``--mistakes``): the difference is
+what the workers, their sandboxes and their round trips may cost at most. (The
+floor is a little above what grading with no isolation costs: the stand-in
+packs every request and reply, and takes a tamper guard per call.)
 
 With ``--mistakes`` each copy carries one deliberately broken function per
 NumPy task instead, drawn (seeded by the student's number) from the banks of

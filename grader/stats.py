@@ -369,7 +369,8 @@ def _one_sample_distance(z: np.ndarray, family: str) -> float:
     edges = np.arange(k + 1) / scale - GRID_REACH
     slack = 1e-9 * (1.0 + np.abs(edges))  # far beyond any rounding of the block's ends
     f = cdf(family, np.concatenate((edges - slack, edges + slack)))
-    f_low, f_high = f[:k], f[k + 1 + 1:]  # the CDF just outside each block's two ends
+    below_edges, above_edges = f[:k + 1], f[k + 1:]
+    f_low, f_high = below_edges[:-1], above_edges[1:]  # just outside each block's two ends
     f_low[0], f_high[-1] = 0.0, 1.0  # the end blocks reach -inf and +inf
     bound = np.maximum(upto / n - f_low, f_high - below / n)
 
