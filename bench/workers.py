@@ -12,8 +12,8 @@ libraries):
   that take longest (each from its start to its result, its worker's calls
   included);
 * what one worker costs (start, import of the module, exit; wall and machine
-  CPU) from each of the three servers (``grader.workers``), against the baseline
-  of one ``fork`` and exit of this same process;
+  CPU) from each of the two servers a grading starts (``grader.workers``),
+  against the baseline of one ``fork`` and exit of this same process;
 * what one call costs across the wire (a trivial function), against calling
   the same function in this process and against the baseline of a bare round
   trip of a few bytes on a Unix socket to a forked child that echoes them (the
@@ -252,8 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         by_task = {b.task: b for b in batteries}
         fork_wall, fork_cpu = _fork_baseline(args.workers)
         costs = [(server, _worker_cost(pool, by_task[task], function, args.workers))
-                 for server, task, function in (("numpy", "initializers", "compute_fans"),
-                                                ("torch", "initializers", "he_normal"),
+                 for server, task, function in (("numpy", "initializers", "he_normal"),
                                                 ("frameworks", "frameworks",
                                                  "build_keras_model"))]
         across, local, own_per_call = _call_cost(pool, by_task["initializers"], args.calls)

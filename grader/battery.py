@@ -25,10 +25,6 @@ class Profile:
 
     ``preload`` is what every worker of the task imports before any student code
     runs (numpy always; torch and TensorFlow where the models need them);
-    ``helpers_need`` is what the task's helpers (the oracles standing in for the
-    module's other SPEC functions) need, imported only by the workers of
-    functions that can reach them (``grader.reach``), ``plain_helpers`` the
-    helpers that need NumPy alone (reaching only these needs nothing more);
     ``memory_factor`` multiplies ``--memory-mb`` (TensorFlow reserves
     address space it never touches); ``start_timeout_s`` bounds the import of
     the student's module in a warm worker (scaled by ``--timeout``): the
@@ -40,8 +36,6 @@ class Profile:
     """
 
     preload: tuple[str, ...] = ("numpy",)
-    helpers_need: tuple[str, ...] = ()
-    plain_helpers: tuple[str, ...] = ()
     memory_factor: float = 1.0
     start_timeout_s: float = 10.0
     priority: int = 0
@@ -53,8 +47,9 @@ class Battery:
 
     ``gates`` maps a function to its gate (``grader.gates``); ``smoke`` maps a
     function to its basic valid calls ``(args, kwargs)``, the first of which
-    the NumPy-only check makes; ``helpers`` is the module whose functions
-    stand in for the task's other SPEC functions while one is graded;
+    the NumPy-only check makes; ``helpers`` is the module of oracles that
+    answers for the task's other SPEC functions while one is graded (in the
+    grader: ``grader.helpers``);
     ``attribute`` is the module attribute every check reads instead of a
     function (the quiz's ``ANSWERS``).
     """

@@ -73,15 +73,19 @@ def open_workers(batteries, extra: Extra = Extra(), hide: tuple[str, ...] = ()):
     import importlib
     import importlib.util
 
-    from grader.workers import SERVED_FRAMEWORKS, open_pool, preloads
+    from grader.workers import SERVED_FRAMEWORKS, open_pool, preloads, server_for, worker_needs
 
     wanted, own = preloads(batteries), framework_modules(batteries)
     base = tuple(n for n in wanted if n not in SERVED_FRAMEWORKS)
-    torch = ("torch",) if ("torch" in wanted or "torch" in own) \
-        and importlib.util.find_spec("torch") is not None else ()
     needs = any(n in LATER for n in wanted) or any(
         "tensorflow" in c.requires for b in batteries for c in b.checks)
     later = LATER if needs and all(importlib.util.find_spec(n) for n in LATER) else ()
+    servers = ("numpy", "torch", "frameworks") if later else ("numpy", "torch")
+    torch = ("torch",) if importlib.util.find_spec("torch") is not None and any(
+        server_for(worker_needs(b), servers) == "torch" for b in batteries) else ()
+    if not torch and "torch" in wanted and "torch" not in own \
+            and importlib.util.find_spec("torch") is not None:
+        own = ("torch", *own)  # the frameworks server, forked from here, shares it
     return open_pool(base, torch, hide=(*extra.paths, *hide), later=later, grader=own)
 
 

@@ -19,11 +19,15 @@ import queue
 import re
 import signal
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from grader import sandbox, wire
+
+if TYPE_CHECKING:
+    from grader.helpers import Helpers
 
 __all__ = [
     "called_wrongly",
@@ -209,8 +213,6 @@ def socket_receiver(sock) -> Callable[[float], object]:
     import struct
 
     def exact(n: int, deadline: float) -> bytes:
-        import time
-
         chunks = []
         while n:
             left = deadline - time.monotonic()
@@ -225,8 +227,6 @@ def socket_receiver(sock) -> Callable[[float], object]:
         return b"".join(chunks)
 
     def receive(timeout: float):
-        import time
-
         deadline = time.monotonic() + (timeout if timeout > 0 else 1e9)
         try:
             (size,) = struct.unpack(">Q", exact(8, deadline))
@@ -388,8 +388,11 @@ class WorkerProcess:
     """
 
     def __init__(self, launch: Callable[[], Channel], task: str, target: str,
-                 limits: sandbox.Limits, source: Callable[[], str], origin: str = "") -> None:
+                 limits: sandbox.Limits, source: Callable[[], str], origin: str = "",
+                 helpers: "Helpers | None" = None) -> None:
         self.launch = launch
+        #: answers the questions of the stand-ins of the module's other functions
+        self.helpers = helpers
         self.source = source
         #: where the module's source came from when not a file of the student's (a notebook
         #: cell: ``Submission.sources``), for the hint of an import that fails
@@ -458,7 +461,12 @@ class WorkerProcess:
 
     def _wait(self, timeout: float, doing: str, module: bool = False) -> dict:
         who = f"{self.task}.py" if module else self.target
+        deadline = time.monotonic() + timeout
         reply = self._reply(timeout)
+        while isinstance(reply, dict) and reply.get("status") == "helper":
+            self._answer(reply)
+            left = deadline - time.monotonic()
+            reply = self._reply(left) if left > 0 else None
         if reply is None:
             self.close()
             raise StudentTimeout(
@@ -478,6 +486,23 @@ class WorkerProcess:
             raise WorkerUnavailable(f"the worker for {self.task}.py could not enter its "
                                     f"sandbox: {reply.get('message')}")
         return reply
+
+    def _answer(self, question: dict) -> None:
+        """Answer a stand-in's question (``grader.helpers``); a worker that is gone is
+        reported by the reply of the call it stopped in."""
+        answer = self.helpers.answer(question) if self.helpers is not None else {
+            "status": "raised", "type": "RuntimeError",
+            "message": f"the grader answers no helper while {self.target} is graded"}
+        try:
+            frame = wire.frame({"op": "answer", **answer})
+        except wire.WireError as exc:  # an oracle's answer too large to travel
+            frame = wire.frame({"op": "answer", "status": "raised", "type": "MemoryError",
+                                "message": str(exc)})
+        try:
+            self._channel.writer.write(frame)
+            self._channel.writer.flush()
+        except OSError:
+            pass
 
     def _crash(self, doing: str, who: str) -> StudentCrashed:
         channel = self._channel

@@ -1,15 +1,14 @@
 """Functions the grader hands to student code (e.g. to ``numerical_gradient``).
 
-They travel as ``wire.Fn(name, params)`` and are rebuilt in the worker; each
-has a known analytic gradient, ``<name>_grad``, used by the grader.
+They travel as ``wire.Fn(name, params)`` and are rebuilt in the worker. Their
+analytic gradients, which grade the student's, are in
+``grader.testfn_gradients``, a module no worker loads.
 """
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["NAMES", "make", "gradient", "fd_error_bound"]
-
-_EPS = float(np.finfo(np.float64).eps)
+__all__ = ["NAMES", "make", "weights", "coupling"]
 
 
 def quadratic(x, a=1.0, b=0.0):
@@ -18,31 +17,17 @@ def quadratic(x, a=1.0, b=0.0):
     return float(a * np.sum(x * x) + b * np.sum(x))
 
 
-def quadratic_grad(x, a=1.0, b=0.0):
-    return 2.0 * a * np.asarray(x, dtype=float) + b
-
-
 def cubic(x, c=1.0):
     """f(x) = c·Σx³ (a one-sided difference is off by O(h) here)."""
     x = np.asarray(x, dtype=float)
     return float(c * np.sum(x**3))
 
 
-def cubic_grad(x, c=1.0):
-    return 3.0 * c * np.asarray(x, dtype=float) ** 2
-
-
 def tanh_weighted(x, w=None):
     """f(x) = Σ tanh(w ⊙ x) with a fixed weight pattern w = 1 + 0.5·cos(k)."""
     x = np.asarray(x, dtype=float)
-    w = _weights(x.shape)
+    w = weights(x.shape)
     return float(np.sum(np.tanh(w * x)))
-
-
-def tanh_weighted_grad(x, w=None):
-    x = np.asarray(x, dtype=float)
-    w = _weights(x.shape)
-    return w * (1.0 - np.tanh(w * x) ** 2)
 
 
 def exp_sin(x):
@@ -51,115 +36,39 @@ def exp_sin(x):
     return float(np.sum(np.exp(0.3 * x) * np.sin(x)))
 
 
-def exp_sin_grad(x):
-    x = np.asarray(x, dtype=float)
-    return np.exp(0.3 * x) * (0.3 * np.sin(x) + np.cos(x))
-
-
 def poly(x, a1=0.0, a2=0.0, a3=1.0):
     """f(x) = Σ (a3·x³ + a2·x² + a1·x)."""
     x = np.asarray(x, dtype=float)
     return float(np.sum(a3 * x**3 + a2 * x**2 + a1 * x))
 
 
-def poly_grad(x, a1=0.0, a2=0.0, a3=1.0):
-    x = np.asarray(x, dtype=float)
-    return 3.0 * a3 * x**2 + 2.0 * a2 * x + a1
-
-
 def coupled(x, s=1.0):
     """f(x) = exp(0.2·⟨u, x⟩) + tanh(s·⟨w, x⟩): not a sum over elements, so every
     partial derivative depends on every element (a perturbation left in place shows)."""
     x = np.asarray(x, dtype=float)
-    u, w = _coupling(x.shape)
+    u, w = coupling(x.shape)
     return float(np.exp(0.2 * np.sum(u * x)) + np.tanh(s * np.sum(w * x)))
 
 
-def coupled_grad(x, s=1.0):
-    x = np.asarray(x, dtype=float)
-    u, w = _coupling(x.shape)
-    return 0.2 * u * np.exp(0.2 * np.sum(u * x)) + s * w * (1.0 - np.tanh(s * np.sum(w * x)) ** 2)
-
-
-def _coupling(shape):
+def coupling(shape):
+    """The fixed vectors u and w of ``coupled``, for an input of this shape."""
     n = max(1, int(np.prod(shape)))
     k = np.arange(n, dtype=float).reshape(shape)
     return np.sin(k + 1.0), (1.0 + 0.5 * np.cos(2.0 * k)) / np.sqrt(n)
 
 
-def _weights(shape):
+def weights(shape):
+    """The fixed weight pattern w = 1 + 0.5·cos(k) of ``tanh_weighted``."""
     k = np.arange(int(np.prod(shape)), dtype=float).reshape(shape)
     return 1.0 + 0.5 * np.cos(k)
 
 
-_FUNCTIONS = {
-    "quadratic": (quadratic, quadratic_grad),
-    "cubic": (cubic, cubic_grad),
-    "tanh_weighted": (tanh_weighted, tanh_weighted_grad),
-    "exp_sin": (exp_sin, exp_sin_grad),
-    "poly": (poly, poly_grad),
-    "coupled": (coupled, coupled_grad),
-}
+_FUNCTIONS = {"quadratic": quadratic, "cubic": cubic, "tanh_weighted": tanh_weighted,
+              "exp_sin": exp_sin, "poly": poly, "coupled": coupled}
 NAMES = tuple(_FUNCTIONS)
 
 
 def make(name: str, params: dict):
     """The function ``name`` with ``params`` bound, as a plain callable."""
-    f, _ = _FUNCTIONS[name]
+    f = _FUNCTIONS[name]
     return lambda x: f(x, **params)
-
-
-def gradient(name: str, params: dict, x):
-    _, g = _FUNCTIONS[name]
-    return g(x, **params)
-
-
-def fd_error_bound(name: str, params: dict, x, h: float, truncation: bool = True) -> np.ndarray:
-    """An upper bound, per element, on |centred difference - exact gradient| in float64.
-
-    Three parts, each a worst case: truncation ``h²/6 · max|∂³f/∂x_i³|`` over
-    ``[x_i - h, x_i + h]``; rounding of the two evaluations of ``f``, at most
-    ``(n + 8)·eps·S`` each, with ``S`` a bound on the sum of the absolute values of
-    the terms ``f`` adds up (naive summation of ``n`` terms, a few ulps per
-    elementary function), divided by ``2h``; and the step actually taken,
-    ``fl(x_i ± h) - x_i``, which differs from ``±h`` by up to ``eps·(|x_i| + h)``.
-    ``truncation=False`` leaves the first part out (for a caller that adds the
-    exact truncation error itself, e.g. ``c·h²`` for ``cubic``).
-    """
-    x = np.asarray(x, dtype=float)
-    n = x.size
-    ax = np.abs(x) + h
-    p = dict(params)
-    if name == "quadratic":
-        a, b = p.get("a", 1.0), p.get("b", 0.0)
-        third = np.zeros_like(x)
-        total = np.sum(abs(a) * ax**2 + abs(b) * ax)
-    elif name == "cubic":
-        c = p.get("c", 1.0)
-        third = np.full_like(x, 6.0 * abs(c))
-        total = np.sum(abs(c) * ax**3)
-    elif name == "poly":
-        a1, a2, a3 = p.get("a1", 0.0), p.get("a2", 0.0), p.get("a3", 1.0)
-        third = np.full_like(x, 6.0 * abs(a3))
-        total = np.sum(abs(a3) * ax**3 + abs(a2) * ax**2 + abs(a1) * ax)
-    elif name == "tanh_weighted":
-        w = np.abs(_weights(x.shape))
-        third = 2.0 * w**3  # the third derivative of tanh is at most 2 in size
-        total = float(n)
-    elif name == "exp_sin":
-        third = np.exp(0.3 * ax) * 1.3**3
-        total = np.sum(np.exp(0.3 * ax))
-    elif name == "coupled":
-        u, w = _coupling(x.shape)
-        s = abs(p.get("s", 1.0))
-        inner = 0.2 * np.sum(np.abs(u) * ax)
-        third = 0.008 * np.abs(u) ** 3 * np.exp(inner) + 2.0 * (s * np.abs(w)) ** 3
-        # rounding of the inner products feeds through exp (factor exp) and tanh (factor 1)
-        total = np.exp(inner) * (1.0 + inner) + 1.0 + s * np.sum(np.abs(w) * ax)
-    else:
-        raise KeyError(name)
-    truncation_part = h * h / 6.0 * third if truncation else 0.0
-    rounding = (n + 8) * _EPS * float(total) / h
-    grad = np.abs(gradient(name, params, x))
-    step = grad * _EPS * ax / h
-    return truncation_part + rounding + step

@@ -10,7 +10,9 @@ say what it got instead of what it expected.
 
 Two tags go only from the grader to a worker: ``Rng(seed)`` (the worker passes
 ``numpy.random.default_rng(seed)``) and ``Fn(name, params)`` (the worker passes
-a function from ``grader.testfns``).
+a function from ``grader.testfns``). ``RngState(state)`` carries a NumPy
+generator's state both ways with a helper's question and its answer
+(``grader.helpers``).
 """
 from __future__ import annotations
 
@@ -25,6 +27,7 @@ import numpy as np
 __all__ = [
     "Rng",
     "Fn",
+    "RngState",
     "Unsupported",
     "WireError",
     "MAX_FRAME_BYTES",
@@ -63,6 +66,16 @@ class Fn:
 
     def __hash__(self) -> int:  # params is a dict; identity by name is enough
         return hash(self.name)
+
+
+@dataclass(frozen=True)
+class RngState:
+    """A ``numpy.random.Generator`` as its bit generator's ``state`` (plain data)."""
+
+    state: dict
+
+    def __hash__(self) -> int:
+        return hash(repr(self.state))
 
 
 @dataclass(frozen=True)
@@ -131,6 +144,8 @@ def _encode(value: object, depth: int, buffers: list | None) -> object:
         return {"__rng__": list(value.seed)}
     if isinstance(value, Fn):
         return {"__fn__": value.name, "params": _encode(value.params, d, buffers)}
+    if isinstance(value, RngState):
+        return {"__rngstate__": _encode(value.state, d, buffers)}
     if isinstance(value, Unsupported):
         return {"__unsupported__": value.type_name, "text": value.text}
     try:
@@ -211,6 +226,11 @@ def _decode(data: object, depth: int, buffers: list | None) -> object:
     if "__fn__" in data:
         params = _decode(data["params"], d, buffers)
         return Fn(str(data["__fn__"]), params if isinstance(params, dict) else {})
+    if "__rngstate__" in data:
+        state = _decode(data["__rngstate__"], d, buffers)
+        if not isinstance(state, dict):
+            raise WireError("a generator's state that is not a dict")
+        return RngState(state)
     if "__unsupported__" in data:
         return Unsupported(str(data["__unsupported__"]), str(data.get("text", "")))
     raise WireError(f"unknown tag in {sorted(data)[:3]}")

@@ -4,9 +4,10 @@ A worker grades one student function (or reads one module attribute, for the
 quiz). It is either forked, already warm, from ``grader.forkserver`` (Linux)
 or started as a fresh interpreter (``python -m grader.worker SPEC``,
 elsewhere); both then run :func:`serve`, which says it is alive, imports the
-student's module, hands the module's other student-API functions over to the
-grader's own oracles (a bug in a helper is graded once, in the helper), and
-answers calls over length-prefixed frames.
+student's module, hands the module's other student-API functions over to
+stand-ins whose calls the grader answers with its own oracles (a bug in a
+helper is graded once, in the helper; ``grader.helpers``), and answers calls
+over length-prefixed frames. No oracle of the grader is in a worker.
 
 What student code prints is captured by Python-level streams into a bounded
 buffer (the first 64 KB kept, the rest counted) and sent back with each
@@ -32,8 +33,8 @@ import sys
 import traceback
 import warnings
 
-__all__ = ["serve", "main", "call_target", "load_module", "substitute_helpers", "Guard",
-           "grader_modules", "GUARDED_MODULES"]
+__all__ = ["serve", "main", "call_target", "load_module", "substitute_helpers", "asking",
+           "Guard", "grader_modules", "GUARDED_MODULES"]
 
 _TEXT_CAP = 4000
 _CAPTURE_CAP = 64 * 1024
@@ -190,40 +191,81 @@ def load_module(submission: str, module: str):
     return mod
 
 
-def substitute_helpers(mod, task: str, target: str, helpers: str | None,
-                       imported: set | None = None) -> list[str]:
-    """Point the module's other student-API functions at the grader's oracles.
+def substitute_helpers(mod, target: str, helpers, exchange) -> list[str]:
+    """Point the module's other student-API functions at the grader's answers.
 
-    ``imported`` collects the frameworks an oracle imports when first called (a
-    worker whose function was not expected to reach them has not imported
-    torch): the grader's imports, never held against the student's function.
+    ``helpers`` names the functions the grader answers for (never ``target``); each
+    becomes a stand-in (:func:`asking`) whose calls are questions to the grader,
+    ``exchange(question) -> answer``. No oracle of the grader is in this process.
     """
-    from grader.contract import POINTS
-
-    if not helpers:
-        return []
-    oracles = importlib.import_module(helpers)
     replaced = []
-    for name in POINTS[task]:
-        if name != target and hasattr(oracles, name) and hasattr(mod, name):
-            oracle = getattr(oracles, name)
-            setattr(mod, name, oracle if imported is None else _stand_in(oracle, imported))
+    for name in helpers or ():
+        if name != target and hasattr(mod, name):
+            setattr(mod, name, asking(name, exchange))
             replaced.append(name)
     return replaced
 
 
-def _stand_in(oracle, imported: set):
-    """``oracle``, noting in ``imported`` the frameworks it imports."""
-    import functools
-
-    @functools.wraps(oracle)
+def asking(name: str, exchange):
+    """The stand-in for the module's ``name``: each call asks the grader
+    (``grader.helpers``). A NumPy generator among the arguments goes as its state and
+    is advanced by the answer; an exception the grader's oracle raised (SPEC's
+    ``ValueError``) is raised here, as a built-in exception of the same name."""
     def stand_in(*args, **kwargs):
-        before = set(_frameworks_loaded())
-        try:
-            return oracle(*args, **kwargs)
-        finally:
-            imported.update(set(_frameworks_loaded()) - before)
+        import numpy as np
+
+        from grader import wire
+
+        generators = []
+
+        def sent(value):
+            if isinstance(value, np.random.Generator):
+                generators.append(value)
+                return wire.RngState(value.bit_generator.state)
+            return value
+        answer = exchange({"status": "helper", "name": name, "args": [sent(a) for a in args],
+                           "kwargs": {k: sent(v) for k, v in kwargs.items()}})
+        if answer.get("status") == "ok":
+            states = answer.get("states")
+            for generator, state in zip(generators, states if type(states) is list else ()):
+                if isinstance(state, wire.RngState):
+                    generator.bit_generator.state = state.state
+            return answer.get("value")
+        raise _answered_error(answer)
+    stand_in.__name__ = stand_in.__qualname__ = name
     return stand_in
+
+
+def _answered_error(answer: dict) -> Exception:
+    import builtins
+
+    kind, message = str(answer.get("type", "RuntimeError")), str(answer.get("message", ""))
+    cls = getattr(builtins, kind, None)
+    if isinstance(cls, type) and issubclass(cls, Exception):
+        return cls(message)
+    return RuntimeError(f"{kind}: {message}")
+
+
+class _Questions:
+    """The worker's side of the protocol while a stand-in waits for the grader's answer:
+    calls sent ahead that arrive meanwhile wait in ``pending`` for their turn."""
+
+    def __init__(self, read, send) -> None:
+        import collections
+
+        self.read, self.send = read, send
+        self.pending: "collections.deque[dict]" = collections.deque()
+
+    def next_request(self) -> dict:
+        return self.pending.popleft() if self.pending else self.read()
+
+    def exchange(self, question: dict) -> dict:
+        self.send(question, strict=True)
+        while True:
+            frame = self.read()
+            if frame.get("op") == "answer":
+                return frame
+            self.pending.append(frame)
 
 
 _SCALARS = (float, int, str, bool, type(None))
@@ -336,13 +378,10 @@ def _tamper_report(names: list[str], when: str) -> dict:
                        "NumPy, builtins or the grader earns no points", "traceback": ""}
 
 
-def call_target(target, request: dict, submission: str, guard: Guard | None = None,
-                imported: "set | frozenset" = frozenset()) -> dict:
+def call_target(target, request: dict, submission: str, guard: Guard | None = None) -> dict:
     """Call ``target`` as ``request`` asks and report what it did, as plain data.
 
-    ``guard`` is the worker's :class:`Guard` (None takes one now); ``imported`` the
-    frameworks the grader's stand-ins imported (:func:`substitute_helpers`), which
-    the call is not said to have imported.
+    ``guard`` is the worker's :class:`Guard` (None takes one now).
     """
     import numpy as np
 
@@ -385,7 +424,7 @@ def call_target(target, request: dict, submission: str, guard: Guard | None = No
             {"category": w.category.__name__, "message": str(w.message)[:_TEXT_CAP]}
             for w in caught
         ],
-        "frameworks_loaded": sorted(set(_frameworks_loaded()) - set(loaded_before) - imported),
+        "frameworks_loaded": sorted(set(_frameworks_loaded()) - set(loaded_before)),
     }
 
 
@@ -403,13 +442,17 @@ def serve(spec: dict, proto_in_fd: int, proto_out_fd: int) -> int:
                        tasks=sandbox.task_limit() if own_user else 0)
     sys.dont_write_bytecode = True
 
-    def send(message: dict) -> None:
+    def send(message: dict, strict: bool = False) -> None:
+        """Send ``message``; one that is not plain data goes as ``bad_value`` (``strict``:
+        raises ``TypeError``, in the student's code that asked a helper with it)."""
         output = capture.take()
         if output:
             message = {**message, "output": output}
         try:
             wire.write_frame(proto_out, message)
         except wire.WireError as exc:
+            if strict:
+                raise TypeError(f"cannot pass this to the grader: {exc}") from None
             wire.write_frame(proto_out, {"status": "bad_value", "message": str(exc)})
 
     import numpy  # noqa: F401 - guarded from here on
@@ -418,8 +461,6 @@ def serve(spec: dict, proto_in_fd: int, proto_out_fd: int) -> int:
 
     from grader import contract, extract, materialize, testfns  # noqa: F401 - guarded
 
-    if spec.get("helpers"):
-        importlib.import_module(spec["helpers"])
     send({"status": "alive", "pid": os.getpid()})
     guard = Guard(spec.get("loaded"))
     submission, module_name, target_name = spec["submission"], spec["task"], spec["target"]
@@ -440,18 +481,19 @@ def serve(spec: dict, proto_in_fd: int, proto_out_fd: int) -> int:
     if not hasattr(module, target_name):
         send({"status": "missing", "message": f"{module_name}.py defines no {target_name!r}"})
         return 0
-    imported: set[str] = set()  # frameworks the grader's stand-ins import, if called
-    replaced = substitute_helpers(module, module_name, target_name, spec.get("helpers"),
-                                  imported)
+    questions = _Questions(lambda: wire.read_frame(proto_in), send)
+    replaced = substitute_helpers(module, target_name, spec.get("helpers"), questions.exchange)
     send({"status": "ready", "replaced": replaced, "frameworks_at_import": frameworks_at_import})
 
     target = getattr(module, target_name)
     while True:
         try:
-            request = wire.read_frame(proto_in)
+            request = questions.next_request()
         except EOFError:
             return 0
         op = request.get("op")
+        if op == "answer":
+            continue  # an answer no stand-in waits for any more
         if op == "exit":
             return 0
         if op == "value":
@@ -462,7 +504,7 @@ def serve(spec: dict, proto_in_fd: int, proto_out_fd: int) -> int:
                 send({"status": "raised", "type": "TypeError", "mro": ["TypeError"],
                       "message": f"{target_name} is not callable", "traceback": ""})
             else:
-                reply = call_target(target, request, submission, guard, imported)
+                reply = call_target(target, request, submission, guard)
                 send(reply)
                 if reply.get("fatal"):
                     return 0  # patched state must not leak into the next call

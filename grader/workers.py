@@ -8,14 +8,16 @@ the server's memory, so each worker comes from the smallest server that has
 what it needs:
 
 * ``numpy``, a fresh interpreter that imports NumPy and the worker's own
-  modules only: the workers of functions that reach no torch-backed helper
-  (``grader.reach``);
+  modules only: every NumPy task's workers. It holds none of the grader's
+  oracles or checks: the stand-ins of a module's other functions ask the
+  grader (``grader.helpers``);
 * ``torch``, forked from this process once it has imported torch (and before
-  it computes anything): functions that call the module's other SPEC
-  functions, whose stand-ins are ``torch.nn.init`` and autograd;
+  it computes anything), started only for a task whose workers need torch
+  without TensorFlow (none of the shipped tasks, once TensorFlow is there);
 * ``frameworks``, forked likewise, which then imports TensorFlow and Keras,
-  overlapped with the grading: the frameworks task, and the trusted worker
-  that answers for Keras.
+  overlapped with the grading: the frameworks task (where torch and Keras
+  are the student's own tools), and the trusted worker that answers for
+  Keras.
 
 :class:`ColdPool` starts each worker as a fresh interpreter that imports for
 itself (macOS, Windows). :func:`open_pool` picks one.
@@ -32,12 +34,13 @@ import sys
 from pathlib import Path
 
 from grader import leftovers, sandbox
+from grader.helpers import Helpers
 from grader.parsing import read_source
 from grader.student import (Channel, SocketWriter, WorkerProcess, socket_receiver,
                             thread_receiver)
 
 __all__ = ["WarmPool", "ColdPool", "FrameworkOracle", "open_pool", "worker_spec", "preloads",
-           "worker_needs", "server_for", "TIERS", "SERVED_FRAMEWORKS", "ORACLE",
+           "worker_needs", "worker_helpers", "server_for", "TIERS", "SERVED_FRAMEWORKS", "ORACLE",
            "framework_in_process"]
 
 PROJECT_ROOT = str(Path(__file__).resolve().parent.parent)
@@ -122,42 +125,33 @@ def framework_in_process(name: str, *args, **kwargs):
 
 
 def preloads(batteries) -> tuple[str, ...]:
-    """The modules the workers of these batteries may need, helpers' needs included."""
+    """The modules the workers of these batteries may need (none of the grader's oracles:
+    the helpers' stand-ins ask the grader, ``grader.helpers``)."""
     names = list(_BASE)
     for b in batteries:
-        names += list(b.profile.preload) + list(b.profile.helpers_need)
-        if b.helpers:
-            names.append(b.helpers)
+        names += list(b.profile.preload)
     return tuple(dict.fromkeys(names))
 
 
-def worker_needs(submission, battery, function: str) -> tuple[str, ...]:
-    """What the worker of ``function`` imports before any student code runs: the task's
-    preloads, and what its helpers need when the function can reach them."""
-    from grader.contract import POINTS
-    from grader.reach import reaches_helpers
+def worker_needs(battery) -> tuple[str, ...]:
+    """What the workers of ``battery`` import before any student code runs."""
+    return tuple(dict.fromkeys(battery.profile.preload))
 
-    needs = tuple(battery.profile.preload)
-    if battery.helpers and battery.profile.helpers_need:
-        target = battery.target(function)
-        try:
-            source = read_source(submission.module_path(battery.task))
-        except OSError:
-            source = ""
-        heavy = frozenset(POINTS[battery.task]) - {target} - set(battery.profile.plain_helpers)
-        if reaches_helpers(source, target, heavy):
-            needs += tuple(battery.profile.helpers_need)
-    return tuple(dict.fromkeys(needs))
+
+def worker_helpers(battery, function: str) -> Helpers | None:
+    """Who answers the stand-ins of the other functions while ``function`` is graded."""
+    return Helpers.of(battery.task, battery.helpers, battery.target(function))
 
 
 def worker_spec(submission, battery, function: str, limits: sandbox.Limits,
-                scratch: str, needs: tuple[str, ...] = ()) -> dict:
+                scratch: str, helpers: Helpers | None = None) -> dict:
     """What a worker loads and the limits it sets (plain JSON)."""
     return {"submission": str(submission.root), "task": battery.task,
-            "target": battery.target(function), "helpers": battery.helpers,
+            "target": battery.target(function),
+            "helpers": sorted(helpers.names) if helpers is not None else [],
             "memory_mb": int(limits.memory_mb), "cpu_s": int(limits.cpu_s),
             "file_mb": int(limits.file_mb), "scratch": scratch,
-            "preload": list(needs or battery.profile.preload)}
+            "preload": list(worker_needs(battery))}
 
 
 class _Scratches:
@@ -238,8 +232,8 @@ def server_for(needs, available) -> str:
 class WarmPool:
     """Workers forked from warm servers; this process must not have computed yet.
 
-    ``base`` is what every worker imports (NumPy, the worker's modules, the
-    helpers), ``torch`` what the torch server adds (imported here, so that
+    ``base`` is what every worker imports (NumPy and the worker's modules),
+    ``torch`` what the torch server adds (imported here, so that
     the grader and the servers forked from it share it), ``grader`` what this
     process needs besides (torch's symbolic shapes, which its autograd and a
     torch model's construction load: the frameworks server, forked after,
@@ -333,14 +327,14 @@ class WarmPool:
         return note
 
     def worker(self, submission, battery, function: str, limits) -> WorkerProcess:
-        needs = worker_needs(submission, battery, function)
-        connection = self.connections[server_for(needs, self.connections)]
+        connection = self.connections[server_for(worker_needs(battery), self.connections)]
+        helpers = worker_helpers(battery, function)
 
         def launch() -> Channel:
             identity = (sandbox.worker_identity(self.user, next(self._count))
                         if self.user and os.geteuid() == 0 else None)
             scratch = self._scratches.new(identity)
-            spec = dict(worker_spec(submission, battery, function, limits, scratch, needs),
+            spec = dict(worker_spec(submission, battery, function, limits, scratch, helpers),
                         hide=list(self.hide), uid=identity and identity[0],
                         gid=identity and identity[1])
             sock, pid = self._scratches.spawned(connection, spec)
@@ -350,7 +344,7 @@ class WarmPool:
                            room=SOCKET_ROOM)
         return WorkerProcess(launch, battery.task, battery.target(function), limits,
                              _source(submission, battery.task),
-                             submission.sources.get(battery.task, ""))
+                             submission.sources.get(battery.task, ""), helpers)
 
     def close(self) -> None:
         try:
@@ -408,10 +402,11 @@ class ColdPool:
                 "wall-clock timeout" + (" and resource limits" if os.name == "posix" else ""))
 
     def worker(self, submission, battery, function: str, limits) -> WorkerProcess:
+        helpers = worker_helpers(battery, function)
+
         def launch() -> Channel:
             scratch = self._scratches.new(None)
-            spec = worker_spec(submission, battery, function, limits, scratch,
-                               worker_needs(submission, battery, function))
+            spec = worker_spec(submission, battery, function, limits, scratch, helpers)
             kwargs = ({"start_new_session": True} if os.name == "posix" else
                       {"creationflags": getattr(subprocess, "CREATE_NEW_PROCESS_GROUP", 0)})
             try:
@@ -444,7 +439,7 @@ class ColdPool:
         limits = _cold(limits)
         return WorkerProcess(launch, battery.task, battery.target(function), limits,
                              _source(submission, battery.task),
-                             submission.sources.get(battery.task, ""))
+                             submission.sources.get(battery.task, ""), helpers)
 
     def close(self) -> None:
         self._scratches.close()

@@ -1,8 +1,9 @@
 """An in-process stand-in for the worker pool, for the tests of the checks.
 
 The student's module is imported here (under a private name), its other API
-functions are handed over to the oracles exactly as in a worker, and every
-call goes through ``grader.worker``'s own call logic with the request and
+functions are handed over to stand-ins whose questions the grader's
+``Helpers`` answer, packed and unpacked as in a worker, and every call goes
+through ``grader.worker``'s own call logic with the request and
 the reply packed and unpacked by ``grader.wire``: a check sees the same plain
 data as in a real worker. What it does not give is isolation: it is for
 banks of deliberately broken *maths*, never for hostile code (the real
@@ -20,7 +21,7 @@ from grader import contract, extract, materialize, testfns  # noqa: F401 - as a 
 from grader import wire
 from grader.parsing import read_source
 from grader import worker as worker_module
-from grader.workers import framework_in_process
+from grader.workers import framework_in_process, worker_helpers
 from grader.student import Ahead, StudentImportFailed, StudentUnavailable
 
 __all__ = ["InProcessPool"]
@@ -34,6 +35,7 @@ class _Worker:
         self.battery = battery
         self.task = battery.task
         self.target = battery.target(function)
+        self.function = function
         self.limits = limits
         self.module = None
         self.output: list[dict] = []
@@ -55,7 +57,10 @@ class _Worker:
             raise StudentImportFailed(f"{self.task}.py could not be imported: {text}") from None
         if not hasattr(module, self.target):
             raise StudentUnavailable(f"{self.task}.py defines no {self.target!r}")
-        worker_module.substitute_helpers(module, self.task, self.target, self.battery.helpers)
+        helpers = worker_helpers(self.battery, self.function)
+        worker_module.substitute_helpers(module, self.target,
+                                         sorted(helpers.names) if helpers else (),
+                                         lambda question: _exchange(helpers, question))
         self.module = module
         self.graders = frozenset(m for m in sys.modules if m.split(".")[0] == "grader")
         return {"status": "ready"}
@@ -95,6 +100,15 @@ class _Worker:
 
     def close(self) -> None:
         self.module = None
+
+
+def _exchange(helpers, question: dict) -> dict:
+    """A stand-in's question and its answer, packed and unpacked as they travel."""
+    try:
+        question = wire.unpack(wire.pack(question))
+    except wire.WireError as exc:
+        raise TypeError(f"cannot pass this to the grader: {exc}") from None
+    return wire.unpack(wire.pack({"op": "answer", **helpers.answer(question)}))
 
 
 class InProcessPool:

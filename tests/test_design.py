@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import reference.diagnostics as ref_diag
-from grader import stats, testfns
+from grader import stats, testfn_gradients, testfns
 from grader.checks.diagnostics import verdicts
 from grader.checks.initializers import design, mistakes
 from grader.oracles import diagnostics as oracle_diag
@@ -191,14 +191,14 @@ def test_fd_error_bound_holds(name):
         x = g.uniform(-2.0, 2.0, shape)
         f = testfns.make(name, params)
         numeric = ref_diag.numerical_gradient(f, x)
-        err = np.abs(numeric - testfns.gradient(name, params, x))
-        assert np.all(err <= testfns.fd_error_bound(name, params, x, 1e-5))
+        err = np.abs(numeric - testfn_gradients.gradient(name, params, x))
+        assert np.all(err <= testfn_gradients.fd_error_bound(name, params, x, 1e-5))
 
 
 def test_one_sided_difference_is_far_outside_the_centred_tolerance():
     x = np.array([[0.5, -1.5], [-0.5, 1.5]])
     params = {"c": 50.0}
-    bound = 2 * testfns.fd_error_bound("cubic", params, x, 1e-5)
+    bound = 2 * testfn_gradients.fd_error_bound("cubic", params, x, 1e-5)
     one_sided_error = 3 * 50.0 * np.abs(x) * 1e-5
     assert np.all(one_sided_error > 100 * bound)
 

@@ -52,8 +52,40 @@ def _copying(path: str) -> str:
             "    return space['relative_error'](a, b)\n")
 
 
+#: finds the grader's own answer for ``name`` anywhere in the process: a module of the
+#: grader's that defines it, or any function object of the grader's of that name
+_SEEK = ("_found = {}\n\n\n"
+         "def _seek(name):\n"
+         "    import gc, sys\n"
+         "    if name not in _found:\n"
+         "        hits = [getattr(m, name) for m in list(sys.modules.values())\n"
+         "                if str(getattr(m, '__name__', '')).startswith('grader')\n"
+         "                and callable(getattr(m, name, None))]\n"
+         "        hits += [o for o in gc.get_objects() if callable(o)\n"
+         "                 and getattr(o, '__name__', '') == name\n"
+         "                 and str(getattr(o, '__module__', '')).startswith('grader')]\n"
+         "        if not hits:\n"
+         "            raise LookupError('no answer for ' + name + ' in this process')\n"
+         "        _found[name] = hits[0]\n"
+         "    return _found[name]\n\n\n")
+
 # name -> (task, source, the function that must lose, its allowed statuses)
 CASES = {
+    # the graded function calls the grader's own oracle of it, or the exact gradient the
+    # grader compares with, found in the worker's memory: none is there to find
+    "calls_its_own_oracle": ("batchnorm", _SEEK + (
+        "def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True,\n"
+        "                      momentum=0.1, eps=1e-5, unbiased_running_var=True):\n"
+        "    return _seek('batchnorm_forward')(x, gamma, beta, running_mean, running_var,\n"
+        "                                      training, momentum, eps, unbiased_running_var)\n"),
+        "batchnorm_forward", {"error"}),
+    "looks_up_the_exact_gradient": ("diagnostics", _SEEK + (
+        "def numerical_gradient(f, x, h=1e-5):\n"
+        "    cells = [c.cell_contents for c in f.__closure__]\n"
+        "    function = next(c for c in cells if callable(c))\n"
+        "    params = next((c for c in cells if isinstance(c, dict)), {})\n"
+        "    return _seek(function.__name__ + '_grad')(x, **params)\n"),
+        "numerical_gradient", {"error"}),
     "infinite_loop": ("diagnostics", SIG + "    while True:\n        pass\n", "diagnose",
                       {"timeout"}),
     "memory_bomb": ("diagnostics", SIG + "    blocks = []\n    while True:\n"
@@ -255,6 +287,17 @@ def test_misbehaving_function_costs_only_its_points(sandboxed, name):
     for c in own:  # a message, and no frame of the grader's own code in it
         assert not [line for line in c["message"].splitlines()
                     if line.lstrip().startswith('File "') and "grader" in line]
+
+
+@pytest.mark.parametrize("name", ["calls_its_own_oracle", "looks_up_the_exact_gradient"])
+def test_the_graders_answers_are_not_in_the_worker(sandboxed, name):
+    """A function that returns the grader's own answer, found in its worker's memory, would
+    pass every check: it finds none, and earns nothing."""
+    _, _, function, _ = CASES[name]
+    own = [c for t in sandboxed[0][name]["tasks"] for c in t["checks"]
+           if c["function"] == function]
+    assert own and not [c["id"] for c in own if c["status"] == "passed"]
+    assert any("no answer for" in c["message"] for c in own), own[0]["message"]
 
 
 def test_no_report_holds_a_secret_of_the_machine(sandboxed):

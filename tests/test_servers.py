@@ -1,11 +1,10 @@
 """Where a worker comes from, and what a grading process remembers for the next one.
 
-* ``grader.reach``: a function that cannot reach its module's other SPEC
-  functions whose stand-ins need torch is forked from the NumPy-only server
-  (the stand-ins of ``compute_fans`` and ``calculate_gain`` need none: they are
-  torch's rules written out, held equal to torch's functions here);
-  one that reaches them only through a name built at run time still gets the
-  right stand-in, whose import of torch is the grader's, not the student's.
+* Every NumPy task's worker is forked from the NumPy-only server and holds
+  none of the grader's answers: the stand-ins of a module's other functions
+  ask the grader (``grader.helpers``), also when found through a name built
+  at run time. ``compute_fans`` and ``calculate_gain``'s oracles are torch's
+  rules written out, held equal to torch's functions here.
 * ``grader.memory``: expected values are handed out as copies, draws leave the
   rng where a fresh draw would, and a batch's grader hands its memory to the
   next over a pipe.
@@ -22,63 +21,43 @@ import types
 import numpy as np
 import pytest
 
-from conftest import REFERENCE, grade_cli, make_submission
-from grader import stats, worker
-from grader.contract import POINTS
+from conftest import grade_cli, make_submission
+from grader import stats
 from grader.memory import Memory, fingerprint
-from grader.reach import reaches_helpers
 
-BN_HELPERS = frozenset(POINTS["batchnorm"]) - {"batchnorm_backward"}
-
-
-@pytest.mark.parametrize("source, reaches", [
-    ("def batchnorm_backward(d, x, g):\n    return batchnorm_forward(x)\n", True),
-    ("def _fwd(x):\n    return batchnorm_forward(x)\n\n"
-     "def batchnorm_backward(d, x, g):\n    return _fwd(x)\n", True),
-    ("def batchnorm_backward(d, x, g):\n    return globals()['batchnorm_forward']\n", True),
-    ("helper = lambda x: batchnorm_forward(x)\n\n"
-     "def batchnorm_backward(d, x, g):\n    return helper(x)\n", True),
-    ("def batchnorm_forward(x):\n    return x\n\n"
-     "def batchnorm_backward(d, x, g):\n    '''batchnorm_forward is not used here'''\n"
-     "    return d * g\n", False),
-    ("def batchnorm_backward(d, x, g):\n    return globals()['batchnorm_' + 'forward']\n",
-     False),  # built at run time: not read from the source (the stand-in still works)
-    ("def batchnorm_backward(d, x, g:\n", True),  # does not parse: the safe answer
-    ("def something_else():\n    pass\n", True),  # no such function: the worker says why
-])
-def test_reach_reads_what_a_function_can_call(source, reaches):
-    assert reaches_helpers(source, "batchnorm_backward", BN_HELPERS) is reaches
+#: the grader's modules a worker may hold: its own, and nothing that computes an answer
+WORKER_MODULES = {"grader", "grader.worker", "grader.wire", "grader.extract", "grader.testfns",
+                  "grader.materialize", "grader.contract", "grader.sandbox", "grader.forkserver",
+                  "grader.leftovers"}
 
 
-def test_the_reference_reaches_helpers_exactly_where_it_calls_them():
-    from grader.checks.initializers.design import RANDOM
-
-    for task in ("initializers", "batchnorm", "diagnostics"):
-        source = (REFERENCE / f"{task}.py").read_text()
-        for function in POINTS[task]:
-            calls = reaches_helpers(source, function, frozenset(POINTS[task]) - {function})
-            assert calls is (task == "initializers" and function in RANDOM), function
-
-
-def test_a_function_reaching_only_plain_helpers_is_forked_from_the_numpy_server(tmp_path):
-    """The reference's random initializers call compute_fans and calculate_gain only: their
-    workers need NumPy alone; one that calls variance_scaling (torch's sampler) needs torch."""
-    from grader.checks.initializers import BATTERY
-    from grader.checks.initializers.design import RANDOM
-    from grader.submission import locate
+def test_every_numpy_task_worker_comes_from_the_numpy_server():
+    """The stand-ins of a module's other functions ask the grader: no worker of a NumPy
+    task needs torch, and none of the shipped tasks needs a torch server."""
+    from grader.checks import batteries
     from grader.workers import TIERS, server_for, worker_needs
 
     servers = {name for name, _ in TIERS}
-    reference = locate(str(REFERENCE))
-    for function in RANDOM:
-        assert server_for(worker_needs(reference, BATTERY, function), servers) == "numpy"
-    calls_sampler = make_submission(tmp_path / "sampler", overrides={"initializers": """
-        def he_normal(shape, a=0.0, mode="fan_in", nonlinearity="leaky_relu",
-                      layout="torch", rng=None):
-            return variance_scaling(shape, 2.0, mode, "untruncated_normal", layout, rng)
+    for battery in batteries():
+        expected = "frameworks" if battery.task == "frameworks" else "numpy"
+        assert server_for(worker_needs(battery), servers) == expected, battery.task
+
+
+def test_a_worker_holds_none_of_the_graders_answers(tmp_path):
+    """What the worker of a NumPy task has of the grader, listed by the student's code: the
+    worker's own modules only (no oracle, no check, no exact gradient, no key)."""
+    sub = make_submission(tmp_path / "lister", overrides={"diagnostics": """
+        def relative_error(a, b):
+            import sys
+            raise RuntimeError("modules: " + " ".join(sorted(
+                m for m in sys.modules if m.split(".")[0] == "grader")))
     """})
-    needs = worker_needs(locate(str(calls_sampler)), BATTERY, "he_normal")
-    assert server_for(needs, servers) == "torch"
+    report = grade_cli(sub, "--task", "diagnostics")
+    messages = [c["message"] for t in report["tasks"] for c in t["checks"]
+                if c["function"] == "relative_error" and "modules: " in c["message"]]
+    assert messages
+    held = set(messages[0].split("modules: ")[1].splitlines()[0].split())
+    assert "grader.worker" in held and held <= WORKER_MODULES, held - WORKER_MODULES
 
 
 @pytest.mark.parametrize("layout", ["torch", "keras"])
@@ -108,36 +87,10 @@ def test_the_plain_oracles_are_torchs_rules(layout):
             assert oracle.calculate_gain(name, param) == expected, (name, param)
 
 
-def test_frameworks_a_stand_in_imports_are_not_the_students():
-    """A worker of the NumPy-only server imports torch when a stand-in is first called; a
-    call is said to import a framework only when the student's code did."""
-    fake = "jax"  # one of the frameworks the NumPy-only check looks for, absent here
-    assert fake not in sys.modules
-
-    def oracle(x):
-        sys.modules[fake] = types.ModuleType(fake)
-        return x
-
-    imported: set = set()
-    stand_in = worker._stand_in(oracle, imported)
-    guard = worker.Guard()
-    try:
-        reply = worker.call_target(lambda x: stand_in(x) + 1, {"args": [1]}, "/nowhere",
-                                   guard, imported)
-        assert reply["status"] == "ok" and reply["value"] == 2
-        assert reply["frameworks_loaded"] == [] and imported == {fake}
-        del sys.modules[fake]
-        own = worker.call_target(lambda x: oracle(x), {"args": [1]}, "/nowhere", guard,
-                                 frozenset())
-        assert own["frameworks_loaded"] == [fake]
-    finally:
-        sys.modules.pop(fake, None)
-
-
 def test_a_helper_reached_by_a_name_built_at_run_time_grades_in_full(tmp_path):
     """batchnorm_backward finds batchnorm_forward through globals() and a string built at
-    run time: its worker comes from the NumPy-only server, the stand-in imports torch
-    there on first use, and every check of the function passes, NumPy-only included."""
+    run time: the stand-in asks the grader, and every check of the function passes,
+    NumPy-only included."""
     sub = make_submission(tmp_path / "dyn", overrides={"batchnorm": """
         _real_backward = batchnorm_backward
 

@@ -11,7 +11,8 @@
   form on the norms given.
 
 ``numerical_gradient`` has no oracle: the checks compare it with the exact
-gradients of ``grader.testfns``, and no other SPEC function calls it.
+gradients of ``grader.testfns`` (``grader.testfn_gradients``), and no other SPEC
+function calls it.
 """
 from __future__ import annotations
 

@@ -13,9 +13,8 @@
   These two are torch's rules written out, without importing torch (the
   tests hold them equal to torch's own functions on every nonlinearity and
   on shapes of every rank): while a student's random function is graded
-  they stand in for the module's own (``grader.worker.substitute_helpers``),
-  and a worker whose function reaches no other oracle is then forked from
-  the NumPy-only server, about half the cost of one forked from torch's.
+  they answer for the module's own (``grader.helpers``), hundreds of times
+  a grading, each answer a few microseconds.
 * the random functions: ``torch.nn.init`` (``xavier_*_``, ``kaiming_*_``,
   ``trunc_normal_``) drawing from a ``torch.Generator`` seeded from ``rng``,
   on the torch-layout view of the shape, returned as float64 NumPy arrays in

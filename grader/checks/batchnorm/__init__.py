@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from grader import gates
-from grader.battery import Battery, Profile
+from grader.battery import Battery
 from grader.checks.batchnorm.backward import backward_checks
 from grader.checks.batchnorm.forward import forward_checks
 from grader.checks.batchnorm.pictures import picture_checks
@@ -40,6 +40,5 @@ BATTERY = Battery(
     gates={name: gates.matches_oracle(name, calls, getattr(oracle, name))
            for name, calls in SMOKE.items()},
     smoke=SMOKE,
-    profile=Profile(helpers_need=("torch",)),
     helpers="grader.oracles.batchnorm",
 )

@@ -4,14 +4,15 @@
 (``mlp_gradient_norms``, ``activation_stats``), ``verdicts`` (``diagnose`` and
 the seed's demonstrations) and ``clipping``. Expected values come from
 ``grader.oracles.diagnostics`` (torch autograd, ``clip_grad_norm_``, the
-label rule), the exact gradients of ``grader.testfns`` and TensorFlow.
+label rule), the exact gradients of the functions of ``grader.testfns``
+(``grader.testfn_gradients``) and TensorFlow.
 """
 from __future__ import annotations
 
 import numpy as np
 
 from grader import gates
-from grader.battery import Battery, Profile
+from grader.battery import Battery
 from grader.checks.diagnostics.clipping import clip_checks
 from grader.checks.diagnostics.gradients import gradient_checks, relative_error_checks
 from grader.checks.diagnostics.network import network_checks
@@ -41,9 +42,9 @@ def _smoke() -> dict:
 
 def _numerical_gradient_oracle(f, x, h=1e-5):
     """The smoke call's exact gradient (its function is a quadratic of grader.testfns)."""
-    from grader import testfns
+    from grader import testfn_gradients
 
-    return testfns.gradient("quadratic", {"a": 1.5, "b": 0.5}, x)
+    return testfn_gradients.gradient("quadratic", {"a": 1.5, "b": 0.5}, x)
 
 
 SMOKE = _smoke()
@@ -60,6 +61,5 @@ BATTERY = Battery(
             *numpy_only_checks("diagnostics", SMOKE), *picture_checks()),
     gates={name: gates.matches_oracle(name, SMOKE[name], _ORACLES[name]) for name in SMOKE},
     smoke=SMOKE,
-    profile=Profile(helpers_need=("torch",)),
     helpers="grader.oracles.diagnostics",
 )

@@ -1,8 +1,8 @@
 """Checks of ``numerical_gradient`` and ``relative_error``.
 
-``numerical_gradient`` is compared with the exact gradients of
-``grader.testfns`` within twice a worst-case bound on the centred difference's
-own error; ``relative_error`` with ``grader.oracles.diagnostics`` (the
+``numerical_gradient`` is compared with the exact gradients of the functions
+of ``grader.testfns`` (``grader.testfn_gradients``) within twice a
+worst-case bound on the centred difference's own error; ``relative_error`` with ``grader.oracles.diagnostics`` (the
 formula evaluated with torch) within 1e-12 relative.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from grader import testfns
+from grader.testfn_gradients import fd_error_bound, gradient
 from grader.check import (Check, CheckFailed, Diagnosis, describe, expect_array, expect_float,
                           fmt_shape, values)
 from grader.oracles import diagnostics as oracle
@@ -80,8 +80,8 @@ def _ng_smooth(student, rng) -> str:
     def prop(case):
         name, params, x = case
         value = student(Fn(name, params), x)
-        _judge_gradient(value, name, params, x, 1e-5, testfns.gradient(name, params, x),
-                        2.0 * testfns.fd_error_bound(name, params, x, 1e-5),
+        _judge_gradient(value, name, params, x, 1e-5, gradient(name, params, x),
+                        2.0 * fd_error_bound(name, params, x, 1e-5),
                         " compared with the exact gradient")
     for name in SMOOTH:  # every function covered
         for_all(_smooth_cases(name), prop, rng, max_examples=8, memory=student.memory,
@@ -96,15 +96,15 @@ def _ng_centred(student, rng) -> str:
     # default h: the exact gradient 3 c x^2 within the bound; a one-sided difference is off by
     # 3 c |x| h >= 7.5e-4, hundreds of times the tolerance (~4e-6)
     value = student(Fn("cubic", params), x)
-    _judge_gradient(value, "cubic", params, x, 1e-5, testfns.gradient("cubic", params, x),
-                    2.0 * testfns.fd_error_bound("cubic", params, x, 1e-5),
+    _judge_gradient(value, "cubic", params, x, 1e-5, gradient("cubic", params, x),
+                    2.0 * fd_error_bound("cubic", params, x, 1e-5),
                     " (a cubic of large curvature: a one-sided difference is off by "
                     "3 c |x| h)")
     # h = 1e-3 given explicitly: the centred difference of c x^3 is exactly 3 c x^2 + c h^2
     h = 1e-3
     value = student(Fn("cubic", params), x, h=h)
     _judge_gradient(value, "cubic", params, x, h, 3 * 50.0 * x**2 + 50.0 * h * h,
-                    2.0 * testfns.fd_error_bound("cubic", params, x, h, truncation=False),
+                    2.0 * fd_error_bound("cubic", params, x, h, truncation=False),
                     " (the centred difference of c x^3 is exactly 3 c x^2 + c h^2; the step "
                     "h must be the argument h)")
     return ""

@@ -11,7 +11,7 @@ under test in place of the module's other functions.
 from __future__ import annotations
 
 from grader import gates
-from grader.battery import Battery, Profile
+from grader.battery import Battery
 from grader.checks.initializers.design import RANDOM
 from grader.checks.initializers.fans_gain import fans_checks, gain_checks
 from grader.checks.initializers.pictures import picture_checks
@@ -43,6 +43,5 @@ BATTERY = Battery(
             *numpy_only_checks("initializers", SMOKE), *picture_checks()),
     gates=_GATES,
     smoke=SMOKE,
-    profile=Profile(helpers_need=("torch",), plain_helpers=("compute_fans", "calculate_gain")),
     helpers="grader.oracles.initializers",
 )
