@@ -2,13 +2,13 @@
 
 A server is a process that has imported what its workers need and never
 computes, so forking it again is safe and quick. (A process forked after
-torch or TensorFlow has *run* an operation can deadlock.) It is either
-forked from the grader before the grader computes anything (:func:`start`;
-it may import more after it is forked: TensorFlow for the frameworks task,
-overlapped with the grader's own work), or started as a fresh interpreter
-that imports only what it is told (:func:`spawn`): forking costs in
-proportion to the server's memory, and a NumPy-only server is a tenth of
-the grader's size. It says "ready" when it has imported.
+torch or TensorFlow has *run* an operation can deadlock.) It is a fresh
+interpreter that imports only what it is told (:func:`spawn`), never a fork
+of the grader: what the grader loaded (its checks, its oracles, the quiz's
+key) would be in every worker forked from it, for the student's code to
+find; and forking costs in proportion to the server's memory (a NumPy-only
+server is a tenth of the grader's size). It says "ready" when it has
+imported, which goes on while the grader starts its work.
 
 For every worker the server forks a *monitor*, which starts a session,
 optionally drops to an unprivileged user, enters the sandbox
@@ -33,7 +33,7 @@ import sys
 
 from grader import leftovers, sandbox
 
-__all__ = ["ServerConnection", "start", "spawn", "probe_isolation"]
+__all__ = ["ServerConnection", "spawn", "probe_isolation"]
 
 _MAX_MESSAGE = 1 << 20
 
@@ -350,26 +350,3 @@ def spawn(imports: tuple[str, ...], root: str):
     finally:
         theirs.close()
     return proc, mine
-
-
-def start(imports: tuple[str, ...] = ()) -> tuple[socket.socket, int]:
-    """Fork the server from this process (which must not have computed with torch/TF yet).
-
-    The server imports ``imports`` first. Returns the grader's end of its
-    control socket and the server's pid.
-    """
-    mine, theirs = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-    pid = os.fork()
-    if pid == 0:
-        code = 0
-        try:
-            mine.close()
-            _import_all(imports, [theirs])
-            isolation = probe_isolation()
-            _serve([theirs], isolation)
-        except BaseException:  # noqa: BLE001
-            code = 70
-        finally:
-            os._exit(code)
-    theirs.close()
-    return mine, pid

@@ -64,11 +64,12 @@ def open_workers(batteries, extra: Extra = Extra(), hide: tuple[str, ...] = ()):
     """A worker pool for these batteries; call before anything is computed here. No
     worker sees the folders of ``hide`` (nor the grader's files and the extra checks).
 
-    The servers are started around the imports (``grader.workers.WarmPool``):
-    torch's symbolic shapes, which the grader's autograd and a torch model's
-    construction load, stay out of the NumPy and torch servers and are shared
-    with the frameworks server. TensorFlow is imported by the frameworks server
-    (never here) when a battery's workers preload it or a check compares with it.
+    The servers are fresh interpreters (``grader.workers.WarmPool``): the NumPy
+    server imports the workers' own modules only; the frameworks server, when
+    a battery's workers preload TensorFlow or a check compares with it, the
+    frameworks those workers preload and what the grader imports for itself
+    (torch's symbolic shapes, which a torch model's construction loads).
+    TensorFlow is never imported here.
     """
     import importlib
     import importlib.util
@@ -80,12 +81,12 @@ def open_workers(batteries, extra: Extra = Extra(), hide: tuple[str, ...] = ()):
     needs = any(n in LATER for n in wanted) or any(
         "tensorflow" in c.requires for b in batteries for c in b.checks)
     later = LATER if needs and all(importlib.util.find_spec(n) for n in LATER) else ()
+    if later:  # the frameworks server holds every framework its workers preload
+        later = tuple(dict.fromkeys((*(n for n in wanted if n in SERVED_FRAMEWORKS
+                                       and importlib.util.find_spec(n)), *later)))
     servers = ("numpy", "torch", "frameworks") if later else ("numpy", "torch")
     torch = ("torch",) if importlib.util.find_spec("torch") is not None and any(
         server_for(worker_needs(b), servers) == "torch" for b in batteries) else ()
-    if not torch and "torch" in wanted and "torch" not in own \
-            and importlib.util.find_spec("torch") is not None:
-        own = ("torch", *own)  # the frameworks server, forked from here, shares it
     return open_pool(base, torch, hide=(*extra.paths, *hide), later=later, grader=own)
 
 

@@ -230,18 +230,19 @@ def server_for(needs, available) -> str:
 
 
 class WarmPool:
-    """Workers forked from warm servers; this process must not have computed yet.
+    """Workers forked from warm servers, each a fresh interpreter started here.
 
     ``base`` is what every worker imports (NumPy and the worker's modules),
-    ``torch`` what the torch server adds (imported here, so that
-    the grader and the servers forked from it share it), ``grader`` what this
-    process needs besides (torch's symbolic shapes, which its autograd and a
-    torch model's construction load: the frameworks server, forked after,
-    shares them), ``later`` what the frameworks server imports after it is
-    forked (TensorFlow, Keras), overlapped with the grading. The
-    numpy server is a fresh interpreter importing ``base`` only. A process
-    forked from this one (a batch's grader) gets :meth:`new_sockets` to the
-    same servers and :meth:`attach`-es to them.
+    ``torch`` what the torch server adds, ``grader`` what this process imports
+    for itself (torch and its symbolic shapes, which its autograd and a torch
+    model's construction load), ``later`` what the frameworks server adds
+    (TensorFlow, Keras). No server is forked from this process: a server forked
+    after the grader loaded its checks would hold them, and so would every
+    worker forked from it (the oracles, the quiz's key), for the student's code
+    to find. The frameworks server, whose imports take longest, starts first and
+    imports while the grading starts. A process forked from this one (a batch's
+    grader) gets :meth:`new_sockets` to the same servers and :meth:`attach`-es
+    to them.
     """
 
     def __init__(self, base: tuple[str, ...], torch: tuple[str, ...] = (),
@@ -256,18 +257,24 @@ class WarmPool:
         self._count = itertools.count()
         self.connections: dict[str, forkserver.ServerConnection] = {}
         self.server_pids: dict[str, int] = {}
-        self._numpy_server, sock = forkserver.spawn(base, PROJECT_ROOT)  # as this imports
-        self._add("numpy", sock, self._numpy_server.pid)
-        for name in (*base, *torch):
-            importlib.import_module(name)
-        if torch:
-            self._add("torch", *forkserver.start(()))
-        for name in grader:  # after the torch server, so that it stays out of it
-            importlib.import_module(name)
+        self._spawned: dict[str, object] = {}
         if later:
-            self._add("frameworks", *forkserver.start((*later, ORACLE)))
+            self._spawn("frameworks", (*base, *torch, *grader, *later, ORACLE))
+        self._spawn("numpy", base)
+        if torch:
+            self._spawn("torch", (*base, *torch))
+        for name in (*base, *torch, *grader):
+            importlib.import_module(name)
         self.owner = True
         self.framework = self._oracle()
+
+    def _spawn(self, name: str, imports: tuple[str, ...]) -> None:
+        """Start server ``name``, a fresh interpreter importing ``imports`` (as this goes on)."""
+        from grader import forkserver
+
+        proc, sock = forkserver.spawn(tuple(dict.fromkeys(imports)), PROJECT_ROOT)
+        self._spawned[name] = proc
+        self._add(name, sock, proc.pid)
 
     def _add(self, name: str, sock, pid: int) -> None:
         from grader import forkserver
@@ -285,7 +292,7 @@ class WarmPool:
         pool.user, pool.hide, pool.later = user, hide, frozenset(later)
         pool.owner = False
         pool._scratches = _Scratches()
-        pool._numpy_server = None
+        pool._spawned = {}
         pool._count = itertools.count(1_000 * os.getpid())  # apart from the other graders
         pool.server_pids = {name: pid for name, (_, pid) in socks.items()}
         pool.connections = {name: forkserver.ServerConnection(sock, pid)
@@ -357,14 +364,8 @@ class WarmPool:
                 if name in importing:
                     _kill(self.server_pids[name])
                 connection.close()
-            if self.owner:
-                self._numpy_server.wait()  # a child through subprocess; the others, forked
-                for name, pid in self.server_pids.items():
-                    if name != "numpy":
-                        try:
-                            os.waitpid(pid, 0)
-                        except ChildProcessError:
-                            pass
+            for proc in self._spawned.values():  # children through subprocess: reaped
+                proc.wait()
         finally:  # a second Ctrl-C may cut the above short
             self._scratches.close()
 

@@ -43,21 +43,30 @@ def test_every_numpy_task_worker_comes_from_the_numpy_server():
         assert server_for(worker_needs(battery), servers) == expected, battery.task
 
 
+_LISTER = """
+    import sys
+    raise RuntimeError("modules: " + " ".join(sorted(
+        m for m in sys.modules if m.split(".")[0] == "grader")))
+"""
+
+
 def test_a_worker_holds_none_of_the_graders_answers(tmp_path):
-    """What the worker of a NumPy task has of the grader, listed by the student's code: the
-    worker's own modules only (no oracle, no check, no exact gradient, no key)."""
-    sub = make_submission(tmp_path / "lister", overrides={"diagnostics": """
-        def relative_error(a, b):
-            import sys
-            raise RuntimeError("modules: " + " ".join(sorted(
-                m for m in sys.modules if m.split(".")[0] == "grader")))
-    """})
-    report = grade_cli(sub, "--task", "diagnostics")
-    messages = [c["message"] for t in report["tasks"] for c in t["checks"]
-                if c["function"] == "relative_error" and "modules: " in c["message"]]
-    assert messages
-    held = set(messages[0].split("modules: ")[1].splitlines()[0].split())
-    assert "grader.worker" in held and held <= WORKER_MODULES, held - WORKER_MODULES
+    """What the workers of a full grading (every battery loaded) hold of the grader, listed
+    by the student's code: a NumPy task's, the worker's own modules; the frameworks
+    task's, those and the Keras oracle its trusted worker runs. No check, oracle of a
+    NumPy task, exact gradient or quiz key."""
+    sub = make_submission(tmp_path / "lister", overrides={
+        "diagnostics": "def relative_error(a, b):" + _LISTER,
+        "frameworks": "def build_torch_model(seed=0):" + _LISTER})
+    report = grade_cli(sub)
+    for function, allowed in (("relative_error", WORKER_MODULES),
+                              ("build_torch_model", WORKER_MODULES | {
+                                  "grader.oracles", "grader.oracles.keras_calls"})):
+        messages = [c["message"] for t in report["tasks"] for c in t["checks"]
+                    if c["function"] == function and "modules: " in c["message"]]
+        assert messages, function
+        held = set(messages[0].split("modules: ")[1].splitlines()[0].split())
+        assert "grader.worker" in held and held <= allowed, (function, held - allowed)
 
 
 @pytest.mark.parametrize("layout", ["torch", "keras"])
