@@ -13,7 +13,9 @@ asks.
 
 A question is plain data (``grader.wire``). A NumPy ``Generator`` among its
 arguments travels as its state (``wire.RngState``) and comes back advanced,
-as if the helper had drawn from it in the worker. The grader computes an
+as if the helper had drawn from it in the worker. A worker remembers the
+small answers of the deterministic helpers (``compute_fans`` is asked the
+same question dozens of times a grading) and asks each question once. The grader computes an
 answer of at most :data:`MAX_ELEMENTS` array elements (the arrays given, and
 the array a shape asks for): a larger one could not travel back, and a
 student's question must not take the grader's memory.
@@ -49,10 +51,13 @@ class _Refused(Exception):
 @dataclass(frozen=True)
 class Helpers:
     """The helpers of one graded function: ``module`` (the task's oracles) answers for
-    ``names``, the module's other SPEC functions it defines."""
+    ``names``, the module's other SPEC functions it defines; those of ``deterministic``
+    answer the same question the same way (the module's ``DETERMINISTIC``), so that a
+    worker may remember their answers."""
 
     module: str
     names: frozenset[str]
+    deterministic: frozenset[str] = frozenset()
 
     @classmethod
     def of(cls, task: str, module: str | None, target: str) -> "Helpers | None":
@@ -61,7 +66,8 @@ class Helpers:
             return None
         oracles = importlib.import_module(module)
         names = frozenset(n for n in POINTS[task] if n != target and hasattr(oracles, n))
-        return cls(module, names) if names else None
+        same = names & frozenset(getattr(oracles, "DETERMINISTIC", ()))
+        return cls(module, names, same) if names else None
 
     def answer(self, question: dict) -> dict:
         """The answer to a worker's ``question`` (``{"name", "args", "kwargs"}``), as the

@@ -149,6 +149,7 @@ def worker_spec(submission, battery, function: str, limits: sandbox.Limits,
     return {"submission": str(submission.root), "task": battery.task,
             "target": battery.target(function),
             "helpers": sorted(helpers.names) if helpers is not None else [],
+            "deterministic": sorted(helpers.deterministic) if helpers is not None else [],
             "memory_mb": int(limits.memory_mb), "cpu_s": int(limits.cpu_s),
             "file_mb": int(limits.file_mb), "scratch": scratch,
             "preload": list(worker_needs(battery))}

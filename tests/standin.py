@@ -60,7 +60,8 @@ class _Worker:
         helpers = worker_helpers(self.battery, self.function)
         worker_module.substitute_helpers(module, self.target,
                                          sorted(helpers.names) if helpers else (),
-                                         lambda question: _exchange(helpers, question))
+                                         lambda question: _exchange(helpers, question),
+                                         helpers.deterministic if helpers else ())
         self.module = module
         self.graders = frozenset(m for m in sys.modules if m.split(".")[0] == "grader")
         return {"status": "ready"}

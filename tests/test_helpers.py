@@ -78,3 +78,25 @@ def test_what_cannot_travel_or_be_rebuilt_is_a_type_error():
         assert (answer["status"], answer["type"]) == ("raised", "TypeError"), state
     with pytest.raises(TypeError, match="plain data"):
         _stand_in("xavier_normal")((3, 4), rng=np.random.RandomState(0))
+
+
+def test_a_deterministic_helper_asks_each_question_once():
+    """compute_fans is asked the same question dozens of times a grading: the stand-in
+    remembers the answer (and a refusal); a random helper asks every time."""
+    helpers = Helpers.of("initializers", INIT, "he_normal")
+    assert helpers.deterministic == {"compute_fans", "calculate_gain"}
+    asked = []
+
+    def exchange(question):
+        asked.append(question["name"])
+        return _exchange(helpers)(question)
+    fans = asking("compute_fans", exchange, {})
+    assert [fans((4, 3)) for _ in range(5)] == [(3, 4)] * 5
+    assert fans((4, 3, 2)) == (6, 8) and fans([4, 3]) == (3, 4)  # another question each
+    for _ in range(3):
+        with pytest.raises(ValueError):
+            fans((3,))
+    assert asked == ["compute_fans"] * 4
+    draw = asking("xavier_normal", exchange, None)
+    first, second = draw((3, 4)), draw((3, 4))
+    assert asked.count("xavier_normal") == 2 and not np.array_equal(first, second)

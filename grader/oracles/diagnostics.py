@@ -22,7 +22,12 @@ import numbers
 import numpy as np
 
 __all__ = ["ACTIVATIONS", "relative_error", "mlp_gradient_norms", "activation_stats",
-           "hidden_layers", "pre_activations", "diagnose", "clip_by_global_norm"]
+           "hidden_layers", "pre_activations", "diagnose", "clip_by_global_norm",
+           "DETERMINISTIC"]
+
+#: the oracles whose answer depends on their arguments alone
+DETERMINISTIC = ("relative_error", "mlp_gradient_norms", "activation_stats", "diagnose",
+                 "clip_by_global_norm")
 
 ACTIVATIONS = ("linear", "sigmoid", "tanh", "relu", "leaky_relu")
 

@@ -32,7 +32,12 @@ import warnings
 import numpy as np
 
 __all__ = ["compute_fans", "calculate_gain", "variance_scaling", "xavier_uniform",
-           "xavier_normal", "he_uniform", "he_normal", "NONLINEARITIES", "TRUNCATED_STD"]
+           "xavier_normal", "he_uniform", "he_normal", "NONLINEARITIES", "TRUNCATED_STD",
+           "DETERMINISTIC"]
+
+#: the oracles whose answer depends on their arguments alone (the random ones draw from
+#: the generator given, or from fresh entropy when given none)
+DETERMINISTIC = ("compute_fans", "calculate_gain")
 
 NONLINEARITIES = ("linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d",
                   "conv_transpose2d", "conv_transpose3d", "sigmoid", "tanh", "relu",
