@@ -79,6 +79,28 @@ CASES = {
         "    return _seek('batchnorm_forward')(x, gamma, beta, running_mean, running_var,\n"
         "                                      training, momentum, eps, unbiased_running_var)\n"),
         "batchnorm_forward", {"error"}),
+    # ... or asks the grader for it, with a question of its own on the worker's socket
+    "asks_the_grader_for_itself": ("batchnorm", (
+        "def batchnorm_forward(x, gamma, beta, running_mean, running_var, training=True,\n"
+        "                      momentum=0.1, eps=1e-5, unbiased_running_var=True):\n"
+        "    import os, stat, sys\n"
+        "    wire = sys.modules['grader.wire']\n"
+        "    question = {'status': 'helper', 'name': 'batchnorm_forward', 'kwargs': {},\n"
+        "                'args': [x, gamma, beta, running_mean, running_var, training,\n"
+        "                         momentum, eps, unbiased_running_var]}\n"
+        "    for fd in range(3, 64):\n"
+        "        try:\n"
+        "            if not stat.S_ISSOCK(os.fstat(fd).st_mode):\n"
+        "                continue\n"
+        "        except OSError:\n"
+        "            continue\n"
+        "        os.write(fd, wire.frame(question))\n"
+        "        answer = wire.read_frame(os.fdopen(os.dup(fd), 'rb', buffering=0))\n"
+        "        if answer.get('status') == 'ok':\n"
+        "            return answer['value']\n"
+        "        raise RuntimeError('no answer for it: ' + str(answer.get('message')))\n"
+        "    raise LookupError('no answer for it: no socket')\n"),
+        "batchnorm_forward", {"error"}),
     "looks_up_the_exact_gradient": ("diagnostics", _SEEK + (
         "def numerical_gradient(f, x, h=1e-5):\n"
         "    cells = [c.cell_contents for c in f.__closure__]\n"
@@ -289,10 +311,11 @@ def test_misbehaving_function_costs_only_its_points(sandboxed, name):
                     if line.lstrip().startswith('File "') and "grader" in line]
 
 
-@pytest.mark.parametrize("name", ["calls_its_own_oracle", "looks_up_the_exact_gradient"])
+@pytest.mark.parametrize("name", ["calls_its_own_oracle", "looks_up_the_exact_gradient",
+                                  "asks_the_grader_for_itself"])
 def test_the_graders_answers_are_not_in_the_worker(sandboxed, name):
-    """A function that returns the grader's own answer, found in its worker's memory, would
-    pass every check: it finds none, and earns nothing."""
+    """A function that returns the grader's own answer, found in its worker's memory or
+    asked for on its socket, would pass every check: it gets none, and earns nothing."""
     _, _, function, _ = CASES[name]
     own = [c for t in sandboxed[0][name]["tasks"] for c in t["checks"]
            if c["function"] == function]
