@@ -72,7 +72,9 @@ def test_a_question_that_would_take_the_graders_memory_is_refused_at_once():
 
 def test_what_cannot_travel_or_be_rebuilt_is_a_type_error():
     helpers = Helpers.of("initializers", INIT, "he_normal")
-    for state in ({"bit_generator": "Evil"}, {"bit_generator": "PCG64", "state": "x"}):
+    for state in ({"bit_generator": "Evil"}, {"bit_generator": "PCG64", "state": "x"},
+                  {"bit_generator": "PCG64", "state": {"state": 2**300, "inc": 1},
+                   "has_uint32": 0, "uinteger": 0}):
         answer = helpers.answer({"name": "xavier_normal", "args": [[3, 4]],
                                  "kwargs": {"rng": wire.RngState(state)}})
         assert (answer["status"], answer["type"]) == ("raised", "TypeError"), state
