@@ -11,13 +11,15 @@ what it needs:
   modules only: every NumPy task's workers. It holds none of the grader's
   oracles or checks: the stand-ins of a module's other functions ask the
   grader (``grader.helpers``);
-* ``torch``, forked from this process once it has imported torch (and before
-  it computes anything), started only for a task whose workers need torch
-  without TensorFlow (none of the shipped tasks, once TensorFlow is there);
-* ``frameworks``, forked likewise, which then imports TensorFlow and Keras,
-  overlapped with the grading: the frameworks task (where torch and Keras
-  are the student's own tools), and the trusted worker that answers for
-  Keras.
+* ``torch``, a fresh interpreter that imports torch too, started only for a
+  task whose workers need torch without TensorFlow (none of the shipped
+  tasks, once TensorFlow is installed);
+* ``frameworks``, a fresh interpreter that imports torch, TensorFlow and
+  Keras, overlapped with the grading: the frameworks task (where torch and
+  Keras are the student's own tools), and the trusted worker that answers
+  for Keras.
+
+No server is a fork of the grader, whose memory holds its checks and oracles.
 
 :class:`ColdPool` starts each worker as a fresh interpreter that imports for
 itself (macOS, Windows). :func:`open_pool` picks one.
