@@ -21,6 +21,7 @@ worker runs no check: it only calls and reports.
 """
 from __future__ import annotations
 
+import collections
 import functools
 import importlib
 import importlib.machinery
@@ -280,8 +281,6 @@ class _Questions:
     calls sent ahead that arrive meanwhile wait in ``pending`` for their turn."""
 
     def __init__(self, read, send) -> None:
-        import collections
-
         self.read, self.send = read, send
         self.pending: "collections.deque[dict]" = collections.deque()
 

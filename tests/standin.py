@@ -24,7 +24,7 @@ from grader import worker as worker_module
 from grader.workers import framework_in_process, worker_helpers
 from grader.student import Ahead, StudentImportFailed, StudentUnavailable
 
-__all__ = ["InProcessPool"]
+__all__ = ["InProcessPool", "exchange"]
 
 _counter = itertools.count()
 
@@ -60,7 +60,7 @@ class _Worker:
         helpers = worker_helpers(self.battery, self.function)
         worker_module.substitute_helpers(module, self.target,
                                          sorted(helpers.names) if helpers else (),
-                                         lambda question: _exchange(helpers, question),
+                                         lambda question: exchange(helpers, question),
                                          helpers.deterministic if helpers else ())
         self.module = module
         self.graders = frozenset(m for m in sys.modules if m.split(".")[0] == "grader")
@@ -103,7 +103,7 @@ class _Worker:
         self.module = None
 
 
-def _exchange(helpers, question: dict) -> dict:
+def exchange(helpers, question: dict) -> dict:
     """A stand-in's question and its answer, packed and unpacked as they travel."""
     try:
         question = wire.unpack(wire.pack(question))

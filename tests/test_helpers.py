@@ -1,18 +1,21 @@
 """The stand-ins of a module's other functions ask the grader, which answers here.
 
 A stand-in (``grader.worker.asking``) and the grader's ``Helpers`` are joined
-by a function that packs and unpacks each question and answer as the socket
-does: what a student's function gets from a helper is what it would get from
-the oracle in its own process, generators advanced included; the grader
-answers for no other function, and no question may take its memory.
+by the in-process pool's ``exchange``, which packs and unpacks each question
+and answer as the socket does: what a student's function gets from a helper
+is what it would get from the oracle in its own process, generators advanced
+included; the grader answers for no other function, and no question may take
+its memory.
 """
 from __future__ import annotations
 
 import time
+from functools import partial
 
 import numpy as np
 import pytest
 
+from standin import exchange as travelling
 from grader import wire
 from grader.helpers import MAX_ELEMENTS, Helpers
 from grader.oracles import initializers as oracle
@@ -21,15 +24,8 @@ from grader.worker import asking
 INIT = "grader.oracles.initializers"
 
 
-def _exchange(helpers: Helpers):
-    def exchange(question: dict) -> dict:
-        question = wire.unpack(wire.pack(question))
-        return wire.unpack(wire.pack({"op": "answer", **helpers.answer(question)}))
-    return exchange
-
-
 def _stand_in(name: str, target: str = "he_normal"):
-    return asking(name, _exchange(Helpers.of("initializers", INIT, target)))
+    return asking(name, partial(travelling, Helpers.of("initializers", INIT, target)))
 
 
 def test_the_grader_answers_for_the_other_functions_only():
@@ -91,7 +87,7 @@ def test_a_deterministic_helper_asks_each_question_once():
 
     def exchange(question):
         asked.append(question["name"])
-        return _exchange(helpers)(question)
+        return travelling(helpers, question)
     fans = asking("compute_fans", exchange, {})
     assert [fans((4, 3)) for _ in range(5)] == [(3, 4)] * 5
     assert fans((4, 3, 2)) == (6, 8) and fans([4, 3]) == (3, 4)  # another question each
