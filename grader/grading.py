@@ -48,8 +48,6 @@ def framework_modules(batteries) -> tuple[str, ...]:
     ``grader.oracles.keras_calls`` in a trusted worker), and the workers that
     preload it come from a server of their own (``grader.workers.WarmPool``).
     """
-    import importlib.util
-
     # torch's autograd imports its symbolic shapes (and sympy) on its first backward pass
     wanted = {"torch": ("torch", "torch.fx.experimental.symbolic_shapes"), "tensorflow": ()}
     names = []
@@ -57,7 +55,25 @@ def framework_modules(batteries) -> tuple[str, ...]:
         for c in b.checks:
             for framework in c.requires:
                 names += list(wanted.get(framework, (framework,)))
-    return tuple(n for n in dict.fromkeys(names) if importlib.util.find_spec(n) is not None)
+    return tuple(n for n in dict.fromkeys(names) if _installed(n))
+
+
+def _installed(name: str) -> bool:
+    """Whether module ``name`` is installed, importing nothing: ``find_spec`` of a
+    submodule imports its package (torch: seconds, before the servers start, which then
+    wait for it). A submodule is looked for as a Python file in its package's folders."""
+    import importlib.util
+    import os
+
+    top, _, rest = name.partition(".")
+    spec = importlib.util.find_spec(top)
+    if spec is None or not rest:
+        return spec is not None
+    for folder in spec.submodule_search_locations or ():
+        path = os.path.join(folder, *rest.split("."))
+        if os.path.isfile(path + ".py") or os.path.isfile(os.path.join(path, "__init__.py")):
+            return True
+    return False
 
 
 def open_workers(batteries, extra: Extra = Extra(), hide: tuple[str, ...] = ()):

@@ -43,6 +43,25 @@ def test_every_numpy_task_worker_comes_from_the_numpy_server():
         assert server_for(worker_needs(battery), servers) == expected, battery.task
 
 
+def test_what_the_servers_import_is_found_without_importing_it():
+    """The frameworks server starts before this process imports torch (seconds it would
+    otherwise wait): finding what the checks need imports nothing; a submodule that is
+    not there is not needed."""
+    import subprocess
+
+    code = ("import sys; from types import SimpleNamespace as N; "
+            "from grader.checks import batteries; from grader.grading import framework_modules; "
+            "names = framework_modules(batteries()); "
+            "assert 'torch.fx.experimental.symbolic_shapes' in names, names; "
+            "odd = N(checks=[N(requires=('torch.fx.no_such_module', 'no_such_package.sub'))]); "
+            "assert framework_modules([odd]) == (), framework_modules([odd]); "
+            "print(sorted(m for m in ('torch', 'tensorflow', 'keras') if m in sys.modules))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          cwd=os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
 _LISTER = """
     import sys
     raise RuntimeError("modules: " + " ".join(sorted(
