@@ -2,9 +2,9 @@
 
 Every subfolder, ``.zip`` or ``.ipynb`` of the class folder is one student,
 named by it; the files of Canvas' "Download Submissions" are one student per
-Canvas user (``grader.canvasfiles``). The batch imports numpy and torch once,
-starts the worker servers (``grader.workers``; one imports TensorFlow
-meanwhile), and forks ``--jobs`` graders from the same process; each grader
+Canvas user (``grader.canvasfiles``). The batch starts the worker servers
+(``grader.workers``; one imports TensorFlow meanwhile), imports numpy, torch
+and SciPy once, and forks ``--jobs`` graders from the same process; each grader
 takes one student at a time and remembers, from one student to the next, what
 the seed alone decides (``grader.memory``). The last grader starts once the
 first has graded its first student, with that memory, while TensorFlow's
@@ -556,7 +556,7 @@ def _grade_all(todo, pool, options, extra, jobs: int, student_timeout: float, fi
     """Grade ``todo`` with ``jobs`` forked graders (one after another where forking is
     not ours to do); ``finish(name, result)`` is called as each student is done; zips and
     notebooks are unpacked in ``unpack``."""
-    from grader import leftovers, sandbox
+    from grader import leftovers, sandbox, stats
     from grader.memory import Memory
 
     if not sandbox.CAN_FORK:
@@ -564,6 +564,7 @@ def _grade_all(todo, pool, options, extra, jobs: int, student_timeout: float, fi
         for name, path, _ in todo:
             finish(name, _grade_one(name, path, options, extra, pool, memory, unpack))
         return
+    stats.load()  # once here, for every grader forked below, rather than in each
     queue = list(todo)
     graders: list[_Grader] = []
     count = max(1, min(jobs, len(todo)))
