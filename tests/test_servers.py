@@ -5,6 +5,8 @@
   ask the grader (``grader.helpers``), also when found through a name built
   at run time. ``compute_fans`` and ``calculate_gain``'s oracles are torch's
   rules written out, held equal to torch's functions here.
+* Finding what the servers import imports none of it: the frameworks server
+  starts before the grader imports torch.
 * ``grader.memory``: expected values are handed out as copies, draws leave the
   rng where a fresh draw would, and a batch's grader hands its memory to the
   next over a pipe.
