@@ -71,7 +71,7 @@ def _runtime_folders() -> tuple[str, ...]:
     return tuple(sorted(folders))
 
 
-def _monitor(spec: dict, fd: int, closing: list[int]) -> None:
+def _monitor(spec: dict, fd: int, closing: list[int], guard) -> None:
     """The monitor of one worker (never returns)."""
     code = 70
     try:
@@ -98,7 +98,7 @@ def _monitor(spec: dict, fd: int, closing: list[int]) -> None:
                     sandbox.inside_namespace()
                 from grader import worker
 
-                status = worker.serve(spec, fd, fd)
+                status = worker.serve(spec, fd, fd, guard)
             finally:
                 os._exit(status)
         _, status = os.waitpid(child, 0)
@@ -167,7 +167,9 @@ def _serve(controls: list[socket.socket], isolation: sandbox.Isolation) -> None:
     # listed once here rather than in every worker (each listing writes to every page of
     # sys.modules' names, which a forked worker would then copy); and everything imported
     # is frozen, so that no collection in a worker walks (and copies) the server's objects
+    worker.guarded_imports()
     loaded = (worker.grader_modules(), len(sys.modules))
+    guard = worker.Guard(loaded)  # taken once here, used by every worker it still fits
     gc.collect()
     gc.freeze()
     selector = selectors.DefaultSelector()
@@ -207,7 +209,7 @@ def _serve(controls: list[socket.socket], isolation: sandbox.Isolation) -> None:
             closing = [s.fileno() for s in controls if s.fileno() >= 0]
             pid = os.fork()
             if pid == 0:
-                _monitor(spec, fds[0], closing)
+                _monitor(spec, fds[0], closing, guard)
             os.close(fds[0])
             spawned.add(pid)
             _send(sock, {"pid": pid})

@@ -35,7 +35,7 @@ import traceback
 import warnings
 
 __all__ = ["serve", "main", "call_target", "load_module", "substitute_helpers", "asking",
-           "Guard", "grader_modules", "GUARDED_MODULES"]
+           "Guard", "dict_versions", "grader_modules", "guarded_imports", "GUARDED_MODULES"]
 
 _TEXT_CAP = 4000
 _CAPTURE_CAP = 64 * 1024
@@ -361,13 +361,36 @@ class Guard:
                        if name in sys.modules}
         self.entries = {name: (tuple(space), tuple(space.values()))
                         for name, space in self.spaces.items()}
+        # sys.modules (an import, a module replaced) and every guarded namespace, held
+        # here so that none is freed while its version is read
+        self.watched = [sys.modules, *(vars(sys.modules[name]) for name in self.spaces)]
+        self.versions = dict_versions(self.watched)
+        self.seen = self._versions()
+
+    def _versions(self) -> list[int] | None:
+        return None if self.versions is None else [v.value for v in self.versions]
+
+    def unchanged(self) -> bool:
+        """Whether nothing it guards has changed since it was taken or last looked, as the
+        namespaces' versions prove (False where there are none: then nobody knows)."""
+        return self.seen is not None and self._versions() == self.seen
 
     def tampered(self) -> list[str]:
         """What student code replaced or deleted, or the grader's modules it imported.
 
         Objects are compared by identity, never with ``==``: a stand-in whose
-        ``__eq__`` says yes to anything is a replacement all the same.
+        ``__eq__`` says yes to anything is a replacement all the same. Where the
+        interpreter versions its dictionaries (:func:`dict_versions`), namespaces
+        none of which changed since the last look are not compared again.
         """
+        if self.unchanged():
+            return []
+        changed = self._compared()
+        if not changed:
+            self.seen = self._versions()  # what changed is allowed: an import, a name added
+        return changed
+
+    def _compared(self) -> list[str]:
         changed = []
         for name, space in self.spaces.items():
             module = sys.modules.get(name)
@@ -397,6 +420,38 @@ class Guard:
 
 
 _MISSING = object()
+
+
+def dict_versions(dicts: list[dict]) -> list | None:
+    """A live reader of each dictionary's version, or None where there is none to trust.
+
+    CPython 3.11 and 3.12 give every dictionary a version that changes whenever the
+    dictionary does (PEP 509; its ``ma_version_tag``, after the object's header and
+    its size): a version read twice unchanged proves the dictionary unchanged, in
+    one memory read instead of a comparison of every entry. The layout is checked
+    on a probe (a value replaced, which leaves the size alone, must change the
+    version of that dictionary and of no other) before it is trusted; any other
+    interpreter gets None, and the guard compares every entry.
+    """
+    if sys.implementation.name != "cpython" or sys.maxsize <= 2**32 \
+            or not (3, 11) <= sys.version_info[:2] <= (3, 12):
+        return None
+    import ctypes
+
+    offset = 2 * ctypes.sizeof(ctypes.c_void_p) + ctypes.sizeof(ctypes.c_ssize_t)
+
+    def reader(d: dict):
+        return ctypes.c_uint64.from_address(id(d) + offset)
+
+    probe, other = {"value": 0}, {"value": 0}
+    mine, theirs = reader(probe), reader(other)
+    seen, untouched = [mine.value], theirs.value
+    for value in (1, 2):
+        probe["value"] = value
+        seen.append(mine.value)
+    if len(set(seen)) != 3 or theirs.value != untouched:
+        return None
+    return [reader(d) for d in dicts]
 
 
 def _tamper_report(names: list[str], when: str) -> dict:
@@ -456,8 +511,23 @@ def call_target(target, request: dict, submission: str, guard: Guard | None = No
     }
 
 
-def serve(spec: dict, proto_in_fd: int, proto_out_fd: int) -> int:
-    """Run one worker: ``spec`` says what to load; frames travel on the two descriptors."""
+def guarded_imports() -> None:
+    """Import what a worker imports before its :class:`Guard` is taken: NumPy and the
+    grader's modules that answer calls (guarded from then on)."""
+    import numpy  # noqa: F401
+    import numpy.linalg  # noqa: F401
+    import numpy.random  # noqa: F401
+
+    from grader import contract, extract, materialize, sandbox, testfns, wire  # noqa: F401
+
+
+def serve(spec: dict, proto_in_fd: int, proto_out_fd: int, guard: Guard | None = None) -> int:
+    """Run one worker: ``spec`` says what to load; frames travel on the two descriptors.
+
+    ``guard`` is one its server took before forking it (after :func:`guarded_imports`);
+    it is used if nothing it guards has changed since (as its versions prove), else
+    the worker takes its own.
+    """
     from grader import sandbox, wire
 
     scratch = spec["scratch"]
@@ -483,14 +553,10 @@ def serve(spec: dict, proto_in_fd: int, proto_out_fd: int) -> int:
                 raise TypeError(f"cannot pass this to the grader: {exc}") from None
             wire.write_frame(proto_out, {"status": "bad_value", "message": str(exc)})
 
-    import numpy  # noqa: F401 - guarded from here on
-    import numpy.linalg  # noqa: F401
-    import numpy.random  # noqa: F401
-
-    from grader import contract, extract, materialize, testfns  # noqa: F401 - guarded
-
+    guarded_imports()
     send({"status": "alive", "pid": os.getpid()})
-    guard = Guard(spec.get("loaded"))
+    if guard is None or not guard.unchanged():
+        guard = Guard(spec.get("loaded"))
     submission, module_name, target_name = spec["submission"], spec["task"], spec["target"]
     try:
         if spec.get("trusted"):  # the grader's own module, loaded by the server: no student
