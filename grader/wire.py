@@ -236,14 +236,20 @@ def _decode(data: object, depth: int, buffers: list | None) -> object:
     raise WireError(f"unknown tag in {sorted(data)[:3]}")
 
 
-def pack(message: dict) -> bytes:
-    """A message as bytes: the JSON length, the JSON, then each buffer's length and bytes."""
+def _parts(message: dict) -> tuple[list, int]:
+    """The pieces of a packed message (arrays as views of their own memory: joined once,
+    never copied before) and their total size."""
     buffers: list = []
     head = json.dumps(encode(message, _buffers=buffers), separators=(",", ":")).encode("utf-8")
     parts = [_HEADER.pack(len(head)), head]
     for arr in buffers:
-        parts += [_HEADER.pack(arr.nbytes), arr.tobytes()]
-    return b"".join(parts)
+        parts += [_HEADER.pack(arr.nbytes), arr.reshape(-1).view(np.uint8)]
+    return parts, len(head) + _HEADER.size * (1 + len(buffers)) + sum(a.nbytes for a in buffers)
+
+
+def pack(message: dict) -> bytes:
+    """A message as bytes: the JSON length, the JSON, then each buffer's length and bytes."""
+    return b"".join(_parts(message)[0])
 
 
 def unpack(payload: bytes) -> dict:
@@ -282,10 +288,10 @@ def unpack(payload: bytes) -> dict:
 
 def frame(message: dict) -> bytes:
     """``message`` as one frame: its length, then the packed message."""
-    payload = pack(message)
-    if len(payload) > MAX_FRAME_BYTES:
-        raise WireError(f"message of {len(payload)} bytes exceeds {MAX_FRAME_BYTES}")
-    return _HEADER.pack(len(payload)) + payload
+    parts, size = _parts(message)
+    if size > MAX_FRAME_BYTES:
+        raise WireError(f"message of {size} bytes exceeds {MAX_FRAME_BYTES}")
+    return b"".join([_HEADER.pack(size), *parts])
 
 
 def write_frame(stream, message: dict) -> None:

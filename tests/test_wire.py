@@ -81,6 +81,21 @@ def test_arrays_travel_as_raw_bytes():
     assert np.array_equal(wire.unpack(payload)["x"], big)
 
 
+@pytest.mark.parametrize("value", [
+    np.arange(12.0).reshape(3, 4).T, np.asfortranarray(np.ones((2, 3))), np.array(2.5),
+    np.zeros((3, 0, 2), dtype=np.float32), np.arange(5, dtype=">i4"), np.array([True]),
+])
+def test_a_frame_is_its_length_then_the_packed_message(value):
+    """Arrays of every layout (views, Fortran order, no dimension, no element) go into
+    a frame joined once from their own memory: the same bytes as the packed message."""
+    message = {"args": [value, [value, 1.5]], "kwargs": {"v": value}}
+    payload = wire.pack(message)
+    assert wire.frame(message) == len(payload).to_bytes(8, "big") + payload
+    back = wire.unpack(payload)
+    assert back["args"][0].shape == value.shape and back["args"][0].dtype == value.dtype
+    assert np.array_equal(back["kwargs"]["v"], value)
+
+
 def test_frames_and_size_limit():
     buf = io.BytesIO()
     wire.write_frame(buf, {"x": np.ones(3)})
