@@ -14,7 +14,8 @@ For every worker the server forks a *monitor*, which starts a session,
 optionally drops to an unprivileged user, enters the sandbox
 (``grader.sandbox.enter_namespaces``) and forks the *worker* itself, PID 1 of
 its own namespace; the worker runs ``grader.worker.serve`` on the socket the
-grader sent with the request. When the worker exits, the monitor kills
+grader sent with the request, with the tamper guard the server took once
+before its first fork. When the worker exits, the monitor kills
 whatever it left behind, writes one last frame with the exit status on the
 same socket, and exits. The server is a subreaper too: processes orphaned by
 a worker that was killed are killed at the next request and when it stops.
@@ -72,7 +73,8 @@ def _runtime_folders() -> tuple[str, ...]:
 
 
 def _monitor(spec: dict, fd: int, closing: list[int], guard) -> None:
-    """The monitor of one worker (never returns)."""
+    """The monitor of one worker (never returns); ``guard`` is the server's tamper guard
+    (``grader.worker.Guard``), which the worker uses if it still fits."""
     code = 70
     try:
         for other in closing:

@@ -346,11 +346,12 @@ class Guard:
     """The namespaces student code must not patch, as they were before any of it ran.
 
     One guard per worker: each call is checked against it (any change found is
-    fatal, and the worker exits, so it never needs retaking). ``loaded`` is the
-    grader's modules and the number of all modules, as the server listed them
-    before it forked this worker; a worker that imported more since lists its
-    own. A module imported later that is not the grader's (the student's, or a
-    library's) is allowed.
+    fatal, and the worker exits, so it never needs retaking). A server takes
+    one before it forks, which each worker inherits while nothing it guards has
+    changed (:meth:`unchanged`). ``loaded`` is the grader's modules and the
+    number of all modules, as the server listed them before it forked this
+    worker; a worker that imported more since lists its own. A module imported
+    later that is not the grader's (the student's, or a library's) is allowed.
     """
 
     def __init__(self, loaded: tuple[frozenset[str], int] | None = None) -> None:
