@@ -2,7 +2,8 @@
 
 Every subfolder, ``.zip`` or ``.ipynb`` of the class folder is one student,
 named by it; the files of Canvas' "Download Submissions" are one student per
-Canvas user (``grader.canvasfiles``). The batch starts the worker servers
+Canvas user (``grader.canvasfiles``); any other file (a ``.tar.gz``, notes) is
+named on the standard error as left out, never graded silently as nothing. The batch starts the worker servers
 (``grader.workers``; one imports TensorFlow meanwhile), imports numpy, torch
 and SciPy once, and forks ``--jobs`` graders from the same process; each grader
 takes one student at a time and remembers, from one student to the next, what
@@ -155,6 +156,20 @@ def _canvas(class_dir: Path, whole: list[tuple[str, Path]], out: Path):
           f"names them: {len(found)} student(s), each named <student>_<user id>, with the "
           f"user id as canvas.csv's ID{older}", file=sys.stderr)
     return sorted(kept), copies, ids
+
+
+def _left_out(class_dir: Path, whole: list[tuple[str, Path]]) -> list[str]:
+    """The names of the class folder's files that no student is graded from: neither a
+    student's ``.zip`` or ``.ipynb`` (``whole``) nor a file of Canvas' download, which
+    :func:`_canvas` groups or names as left out (a ``.tar.gz``, a ``.rar``, a stray
+    ``notes.txt``), sorted."""
+    from grader import canvasfiles
+
+    taken = {path for _, path in whole}
+    return sorted(p.name for p in class_dir.iterdir()
+                  if p.is_file() and not p.name.startswith((".", "_")) and p not in taken
+                  and (p.is_symlink() or p.suffix.lower() not in (".py", ".zip", ".ipynb")
+                       or canvasfiles.parse(p) is None))
 
 
 def _content_hash(path: Path) -> str:
@@ -739,6 +754,12 @@ def _batch(args: argparse.Namespace) -> int:
                              f"their own, or keep the names Canvas' \"Download Submissions\" "
                              f"gives them, <student>_<user id>_<submission id>_<file>)"
                              if loose else ""))
+    strays = _left_out(class_dir, whole)
+    if strays:  # a submission packed as no student's is (.tar.gz, .rar) would go unseen
+        print(f"grader: {len(strays)} file(s) of the class folder are no submission and are "
+              f"left out: {_few(strays)} (each student is a subfolder, a .zip or a .ipynb; "
+              f"a submission packed otherwise is graded once unpacked into a folder of its "
+              f"own)", file=sys.stderr)
     doubled = [name for name, path in whole if path.is_file() and name == path.name]
     if doubled:
         print(f"grader: {_few(doubled)}: another submission has the same name, so the "

@@ -69,6 +69,8 @@ def _class(tmp_path):
         "        x.append(bytearray(10**8))\n")})  # a memory bomb
     make_submission(cls / "judy", overrides={"quiz": (
         "ANSWERS = dict(ANSWERS)\nANSWERS['q1'] = 'boom'\n")})  # trips an internal error
+    (cls / "notes.txt").write_text("the instructor's notes")  # no submission
+    (cls / "kim.tar.gz").write_bytes(b"\x1f\x8b")  # a submission packed as none is
     return cls
 
 
@@ -103,6 +105,17 @@ def test_the_gradebook_is_right_for_each_student(graded):
     assert float(rows["heidi"]["diagnostics"]) == 0 and float(rows["heidi"]["quiz"]) == 15
     assert float(rows["ivan"]["quiz"]) == 15 and float(rows["ivan"]["diagnostics"]) == 18
     assert "internal error of the grader" in rows["judy"]["message"]
+
+
+def test_files_that_are_no_submission_are_named_as_left_out(graded):
+    """A file that is neither a student's folder, .zip nor .ipynb gets no row (it is no
+    student), and the instructor is told, so that a submission packed otherwise (a
+    .tar.gz) is not lost unseen."""
+    proc, _ = graded
+    assert ("grader: 2 file(s) of the class folder are no submission and are left out: "
+            "kim.tar.gz, notes.txt (each student is a subfolder, a .zip or a .ipynb; a "
+            "submission packed otherwise is graded once unpacked into a folder of its own)"
+            ) in proc.stderr, proc.stderr[-2000:]
 
 
 def test_a_batch_leaves_nothing_in_the_temporary_folder(graded):
@@ -477,6 +490,7 @@ def test_a_canvas_download_is_graded_student_by_student_with_canvas_ids(tmp_path
     assert ("5 file(s) named as Canvas' \"Download Submissions\" names them: 4 student(s)"
             in proc.stderr and "left out, as older uploads or beside loose modules: "
             "jonesann_late_202_9002_quiz.py" in proc.stderr), proc.stderr[-2000:]
+    assert "no submission and are left out: leeamy_303_9003_notes.txt (" in proc.stderr
     rows = _rows(out / "gradebook.csv")
     full = float(rows["carl"]["max_score"])
     assert {n: float(r["score"]) for n, r in rows.items()} == {
