@@ -3,15 +3,15 @@
 Every subfolder, ``.zip`` or ``.ipynb`` of the class folder is one student,
 named by it; the files of Canvas' "Download Submissions" are one student per
 Canvas user (``grader.canvasfiles``); any other file (a ``.tar.gz``, notes) is
-named on the standard error as left out, never graded silently as nothing. The batch starts the worker servers
-(``grader.workers``; one imports TensorFlow meanwhile), imports numpy, torch
-and SciPy once, and forks ``--jobs`` graders from the same process; each grader
-takes one student at a time and remembers, from one student to the next, what
-the seed alone decides (``grader.memory``). The last grader starts once the
-first has graded its first student, with that memory, while TensorFlow's
-import takes the core it would have used. Every student's code still runs in
-fresh worker processes of its own, in the sandbox: no two students share a
-process, a scratch directory or a writable file.
+no student, and is named on the standard error as left out. The batch starts
+the worker servers (``grader.workers``; one imports TensorFlow meanwhile),
+imports numpy, torch and SciPy once, and forks ``--jobs`` graders from the same
+process; each grader takes one student at a time and remembers, from one
+student to the next, what the seed alone decides (``grader.memory``). The last
+grader starts once the first has graded its first student, with that memory,
+while TensorFlow's import takes the core it would have used. Every student's
+code still runs in fresh worker processes of its own, in the sandbox: no two
+students share a process, a scratch directory or a writable file.
 
 Nothing is lost: each student's reports are written atomically as soon as
 that student is done, ``outcome.json`` last (it is what a rerun trusts), and
@@ -755,7 +755,7 @@ def _batch(args: argparse.Namespace) -> int:
                              f"gives them, <student>_<user id>_<submission id>_<file>)"
                              if loose else ""))
     strays = _left_out(class_dir, whole)
-    if strays:  # a submission packed as no student's is (.tar.gz, .rar) would go unseen
+    if strays:  # else a submission packed otherwise (.tar.gz, .rar) would go unseen
         print(f"grader: {len(strays)} file(s) of the class folder are no submission and are "
               f"left out: {_few(strays)} (each student is a subfolder, a .zip or a .ipynb; "
               f"a submission packed otherwise is graded once unpacked into a folder of its "

@@ -70,7 +70,7 @@ def _class(tmp_path):
     make_submission(cls / "judy", overrides={"quiz": (
         "ANSWERS = dict(ANSWERS)\nANSWERS['q1'] = 'boom'\n")})  # trips an internal error
     (cls / "notes.txt").write_text("the instructor's notes")  # no submission
-    (cls / "kim.tar.gz").write_bytes(b"\x1f\x8b")  # a submission packed as none is
+    (cls / "kim.tar.gz").write_bytes(b"\x1f\x8b")  # a submission packed otherwise
     return cls
 
 
