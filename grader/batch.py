@@ -745,6 +745,7 @@ def _batch(args: argparse.Namespace) -> int:
               f"a submission", file=sys.stderr)
     whole = students(class_dir, skip=(out, *others))
     whole, copies, canvas_ids = _canvas(class_dir, whole, out)
+    strays = _left_out(class_dir, whole)
     if not whole:
         loose = [p.name for p in class_dir.iterdir() if p.is_file() and p.suffix == ".py"]
         raise UsageError(f"{args.class_dir} holds no submission: each student is a subfolder, "
@@ -753,8 +754,9 @@ def _batch(args: argparse.Namespace) -> int:
                              f"{sorted(loose)[0]}: put each student's files in a folder of "
                              f"their own, or keep the names Canvas' \"Download Submissions\" "
                              f"gives them, <student>_<user id>_<submission id>_<file>)"
-                             if loose else ""))
-    strays = _left_out(class_dir, whole)
+                             if loose else
+                             f" (it holds {_few(strays, 3)}: unpack each submission packed "
+                             f"otherwise into a folder of its own)" if strays else ""))
     if strays:  # else a submission packed otherwise (.tar.gz, .rar) would go unseen
         print(f"grader: {len(strays)} file(s) of the class folder are no submission and are "
               f"left out: {_few(strays)} (each student is a subfolder, a .zip or a .ipynb; "

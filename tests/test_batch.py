@@ -600,6 +600,15 @@ def test_batch_bad_input_exits_2(tmp_path):
     assert out.returncode == 2 and "holds no submission" in out.stderr
     assert "1 .py file(s) directly, such as smith_1234_quiz.py" in out.stderr
     assert not (tmp_path / "o").exists()
+    packed = tmp_path / "packed"  # submissions packed as no student's is
+    packed.mkdir()
+    (packed / "kim.tar.gz").write_bytes(b"\x1f\x8b")
+    (packed / "bob.rar").write_bytes(b"Rar!")
+    out = run_cli("batch", str(packed), "--output-dir", str(tmp_path / "o"))
+    assert out.returncode == 2 and ("holds no submission: each student is a subfolder, a .zip "
+                                    "or a .ipynb of it (it holds bob.rar, kim.tar.gz: unpack "
+                                    "each submission packed otherwise into a folder of its "
+                                    "own)") in out.stderr, out.stderr
     (tmp_path / "alice").mkdir()
     out = run_cli("batch", str(tmp_path), "--output-dir", str(tmp_path))
     assert out.returncode == 2 and "is the class folder" in out.stderr
