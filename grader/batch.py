@@ -748,15 +748,17 @@ def _batch(args: argparse.Namespace) -> int:
     strays = _left_out(class_dir, whole)
     if not whole:
         loose = [p.name for p in class_dir.iterdir() if p.is_file() and p.suffix == ".py"]
+        hint = ""
+        if loose:
+            hint = (f" (it holds {len(loose)} .py file(s) directly, such as {sorted(loose)[0]}: "
+                    f"put each student's files in a folder of their own, or keep the names "
+                    f"Canvas' \"Download Submissions\" gives them, <student>_<user id>_"
+                    f"<submission id>_<file>)")
+        elif strays:
+            hint = (f" (it holds {_few(strays, 3)}: unpack each submission packed otherwise "
+                    f"into a folder of its own)")
         raise UsageError(f"{args.class_dir} holds no submission: each student is a subfolder, "
-                         f"a .zip or a .ipynb of it" + (
-                             f" (it holds {len(loose)} .py file(s) directly, such as "
-                             f"{sorted(loose)[0]}: put each student's files in a folder of "
-                             f"their own, or keep the names Canvas' \"Download Submissions\" "
-                             f"gives them, <student>_<user id>_<submission id>_<file>)"
-                             if loose else
-                             f" (it holds {_few(strays, 3)}: unpack each submission packed "
-                             f"otherwise into a folder of its own)" if strays else ""))
+                         f"a .zip or a .ipynb of it{hint}")
     if strays:  # else a submission packed otherwise (.tar.gz, .rar) would go unseen
         print(f"grader: {len(strays)} file(s) of the class folder are no submission and are "
               f"left out: {_few(strays)} (each student is a subfolder, a .zip or a .ipynb; "
