@@ -33,6 +33,7 @@ single run's.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import csv
 import hashlib
 import json
@@ -42,6 +43,7 @@ import shutil
 import signal
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -566,11 +568,37 @@ class _Display:
             self.bar.stop()
 
 
+@contextlib.contextmanager
+def _ctrl_c_kept():
+    """Ctrl-C raises KeyboardInterrupt as ever, and is remembered: yields a function that
+    tells whether it was pressed. Python prints and ignores an exception raised in the
+    hooks it runs around a fork (``logging``'s lock), so a Ctrl-C pressed while the batch
+    forks a grader would otherwise be lost, and the batch would go on to the end. Nothing
+    changes where SIGINT is not Python's default (ignored in the background) or off the
+    main thread."""
+    pressed: list[int] = []
+
+    def handler(signum, frame):
+        pressed.append(signum)
+        raise KeyboardInterrupt
+
+    if (threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGINT) is not signal.default_int_handler):
+        yield lambda: False
+        return
+    previous = signal.signal(signal.SIGINT, handler)
+    try:
+        yield lambda: bool(pressed)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
 def _grade_all(todo, pool, options, extra, jobs: int, student_timeout: float, finish,
-               unpack: str | None = None) -> None:
+               unpack: str | None = None, pressed=lambda: False) -> None:
     """Grade ``todo`` with ``jobs`` forked graders (one after another where forking is
     not ours to do); ``finish(name, result)`` is called as each student is done; zips and
-    notebooks are unpacked in ``unpack``."""
+    notebooks are unpacked in ``unpack``; ``pressed()`` tells whether Ctrl-C was pressed
+    (:func:`_ctrl_c_kept`), which stops the grading as its KeyboardInterrupt does."""
     from grader import leftovers, sandbox, stats
     from grader.memory import Memory
 
@@ -603,6 +631,8 @@ def _grade_all(todo, pool, options, extra, jobs: int, student_timeout: float, fi
                 name, path, _ = queue.pop(0)
                 g.give(name, path, unpack)
         while any(g.job for g in graders):
+            if pressed():  # a KeyboardInterrupt the hooks of a fork swallowed
+                raise KeyboardInterrupt
             busy = [g for g in graders if g.job]
             ready, _, _ = select.select([g.recv for g in busy], [], [], 1.0)
             for g in busy:
@@ -883,9 +913,10 @@ def _batch(args: argparse.Namespace) -> int:
                 except Exception:  # noqa: BLE001 - the page's own rendering will say what
                     pass
 
-        try:
-            _grade_all(todo, pool, options, extra, args.jobs, args.student_timeout, finish,
-                       unpack)
+        try:  # a Ctrl-C pressed while a grader is forked is not lost (``_ctrl_c_kept``)
+            with _ctrl_c_kept() as pressed:
+                _grade_all(todo, pool, options, extra, args.jobs, args.student_timeout,
+                           finish, unpack, pressed)
         except KeyboardInterrupt:
             interrupted = True
         finally:

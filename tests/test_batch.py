@@ -666,3 +666,38 @@ def test_the_home_folder_hidden_from_workers_is_never_the_root_or_the_temporary_
     assert _home() == ()
     monkeypatch.setenv("HOME", str(Path(tempfile.gettempdir()).parent))
     assert _home() == ()
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_ctrl_c_pressed_during_a_fork_still_stops_the_batch():
+    """Python prints and ignores a KeyboardInterrupt raised in its hooks around a fork
+    (seen: a batch that ran to the end after Ctrl-C); the batch remembers the Ctrl-C and
+    its loop stops on it, and the previous handler is back afterwards."""
+    import threading
+
+    from grader.batch import _ctrl_c_kept, _grade_all
+
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGINT) is not signal.default_int_handler:
+        pytest.skip("needs Python's own SIGINT handler on the main thread")
+    during = []  # the hook presses Ctrl-C only for the fork below
+    os.register_at_fork(after_in_parent=lambda: during and signal.raise_signal(signal.SIGINT))
+    with _ctrl_c_kept() as pressed:
+        assert not pressed()
+        during.append(True)
+        try:
+            pid = os.fork()  # the KeyboardInterrupt of the hook is printed and ignored here
+            if pid == 0:
+                os._exit(0)
+        finally:
+            during.clear()
+        os.waitpid(pid, 0)
+        assert pressed()
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+    class Pool:  # what _grade_all needs of a pool to fork one grader
+        connections = {}
+
+    with pytest.raises(KeyboardInterrupt):  # stopped at once, not after the student
+        _grade_all([("ann", "/nonexistent", "k")], Pool(), None, None, 1, 900.0,
+                   lambda name, result: None, None, lambda: True)
